@@ -37,12 +37,18 @@ PolicyState policy_state_from_string(const char *s);
 const char *policy_on_drift_to_string(PolicyOnDrift d);
 PolicyOnDrift policy_on_drift_from_string(const char *s);
 
+/* Defaults of the [Policy] keys (see daxhp.d(5)). */
+#define POLICY_USEC_INFINITY UINT64_MAX           /* TimeoutSec=infinity or 0: no timeout */
+#define POLICY_DEFAULT_TIMEOUT_USEC (UINT64_C(60) * UINT64_C(1000000))
+#define POLICY_DEFAULT_RETRIES 0U
+#define POLICY_DEFAULT_RETRY_DELAY_USEC UINT64_C(1000000)
+
 /* What a [Policy] section says, with defaults filled in. */
 typedef struct Policy {
         PolicyState state;
         int memmap_on_memory;           /* -1: not set (leave the kernel/daxctl default), 0, 1 */
         PolicyOnDrift on_drift;
-        uint64_t timeout_usec;          /* one transition step */
+        uint64_t timeout_usec;          /* one transition step; POLICY_USEC_INFINITY: none */
         unsigned retries;
         uint64_t retry_delay_usec;
 } Policy;
@@ -87,10 +93,18 @@ extern const char * const policy_default_dirs[];
  */
 int policy_set_load(const char * const *dirs, PolicySet **ret);
 
-/* Load exactly these files/directories, for `daxhpctl verify`. */
+/*
+ * Load exactly these files/directories (NULL-terminated), for `daxhpctl
+ * verify`. Directories act like search directories, earlier ones first; a
+ * FILE also picks up FILE.d/ drop-ins. A missing path is an error diagnostic.
+ */
 int policy_set_load_paths(char * const *paths, PolicySet **ret);
 
 PolicySet *policy_set_free(PolicySet *set);
+static inline void policy_set_freep(PolicySet **s) {
+        if (*s)
+                policy_set_free(*s);
+}
 
 /* Accepted files, in match order. */
 size_t policy_set_n_files(const PolicySet *set);
@@ -98,10 +112,36 @@ const PolicyFile *policy_set_file(const PolicySet *set, size_t i);
 const char *policy_file_path(const PolicyFile *f);
 const Policy *policy_file_policy(const PolicyFile *f);
 
+/* File name (the ordering key) and the drop-ins merged into it, in merge order. */
+const char *policy_file_name(const PolicyFile *f);
+size_t policy_file_n_dropins(const PolicyFile *f);
+const char *policy_file_dropin(const PolicyFile *f, size_t i);
+/* True when [Match] is missing or empty: the file decides every device. */
+bool policy_file_matches_all(const PolicyFile *f);
+/* The [Match] section as normalized "Key=value" lines, "" when empty. Caller frees. */
+int policy_file_format_match(const PolicyFile *f, char **ret);
+
+/*
+ * Tests one file against a device. Returns 1 (matches) or 0; *ret_reason
+ * (optional, caller frees) names the keys that matched, or the first key
+ * that did not.
+ */
+int policy_file_test(const PolicyFile *f, const DeviceInfo *dev, char **ret_reason);
+
 /* Errors (rejected files) and warnings, in load order. */
 size_t policy_set_n_diagnostics(const PolicySet *set);
 const PolicyDiagnostic *policy_set_diagnostic(const PolicySet *set, size_t i);
 size_t policy_set_n_rejected(const PolicySet *set);
+size_t policy_set_n_errors(const PolicySet *set);
+
+const char *policy_diagnostic_level_to_string(PolicyDiagnosticLevel l); /* "error", "warning" */
+/* "file:line: message" ("file: message" when line is 0). Caller frees. */
+int policy_diagnostic_format(const PolicyDiagnostic *d, char **ret);
+
+/* "30s", "2min 30s", "500ms", "infinity" into buf (>= 64 bytes recommended). */
+const char *policy_format_timespan(char *buf, size_t l, uint64_t usec);
+/* Parses a time span as TimeoutSec= does: "30" (seconds), "30s", "2min", "500ms". */
+int policy_parse_timespan(const char *s, uint64_t *ret_usec);
 
 typedef struct PolicyMatch {
         const PolicyFile *file;         /* NULL: no file matched */

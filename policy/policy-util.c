@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy-util.h"
+
+char **strv_free(char **l) {
+        if (!l)
+                return NULL;
+        for (char **i = l; *i; i++)
+                free(*i);
+        free(l);
+        return NULL;
+}
+
+size_t strv_length(char * const *l) {
+        size_t n = 0;
+
+        if (l)
+                while (l[n])
+                        n++;
+        return n;
+}
+
+int strv_consume(char ***l, char *s) {
+        size_t n = strv_length(*l);
+        char **t;
+
+        if (!s)
+                return -ENOMEM;
+        t = realloc(*l, sizeof(char *) * (n + 2));
+        if (!t) {
+                free(s);
+                return -ENOMEM;
+        }
+        t[n] = s;
+        t[n + 1] = NULL;
+        *l = t;
+        return 0;
+}
+
+int strv_extend(char ***l, const char *s) {
+        return strv_consume(l, strdup(s));
+}
+
+char *strv_find_prefix_value(char * const *l, const char *key) {
+        size_t k = strlen(key);
+
+        if (!l)
+                return NULL;
+        for (char * const *i = l; *i; i++)
+                if (strncmp(*i, key, k) == 0 && (*i)[k] == '=')
+                        return *i + k + 1;
+        return NULL;
+}
+
+int extract_word(const char **p, char **ret) {
+        const char *s = *p;
+        _cleanup_free_ char *w = NULL;
+        size_t n = 0;
+        char quote = 0;
+
+        while (*s && isspace((unsigned char) *s))
+                s++;
+        if (!*s) {
+                *p = s;
+                *ret = NULL;
+                return 0;
+        }
+
+        w = malloc(strlen(s) + 1);
+        if (!w)
+                return -ENOMEM;
+
+        for (; *s; s++) {
+                if (quote) {
+                        if (*s == quote)
+                                quote = 0;
+                        else
+                                w[n++] = *s;
+                } else if (*s == '"' || *s == '\'')
+                        quote = *s;
+                else if (isspace((unsigned char) *s))
+                        break;
+                else
+                        w[n++] = *s;
+        }
+        if (quote)
+                return -EINVAL;
+
+        w[n] = '\0';
+        *p = s;
+        *ret = TAKE_PTR(w);
+        return 1;
+}
+
+char *strdup_printf(const char *fmt, ...) {
+        va_list ap;
+        char *s;
+        int r;
+
+        va_start(ap, fmt);
+        r = vasprintf(&s, fmt, ap);
+        va_end(ap);
+        return r < 0 ? NULL : s;
+}
+
+bool endswith(const char *s, const char *suffix) {
+        size_t a = strlen(s), b = strlen(suffix);
+
+        return a >= b && memcmp(s + a - b, suffix, b) == 0;
+}
+
+const char *path_basename(const char *p) {
+        const char *s = strrchr(p, '/');
+
+        return s ? s + 1 : p;
+}
+
+void strbuf_append(StrBuf *b, const char *fmt, ...) {
+        va_list ap;
+        int r;
+
+        if (b->oom)
+                return;
+
+        for (;;) {
+                size_t room = b->allocated - b->len;
+
+                va_start(ap, fmt);
+                r = vsnprintf(b->s ? b->s + b->len : NULL, room, fmt, ap);
+                va_end(ap);
+                if (r < 0) {
+                        b->oom = true;
+                        return;
+                }
+                if ((size_t) r < room) {
+                        b->len += r;
+                        return;
+                }
+
+                size_t na = (b->len + r + 1) * 2;
+                char *t = realloc(b->s, na);
+                if (!t) {
+                        b->oom = true;
+                        return;
+                }
+                b->s = t;
+                b->allocated = na;
+        }
+}
+
+char *strbuf_steal(StrBuf *b) {
+        char *s;
+
+        if (b->oom) {
+                strbuf_done(b);
+                return NULL;
+        }
+        s = b->s ? TAKE_PTR(b->s) : strdup("");
+        *b = (StrBuf) {};
+        return s;
+}
+
+void strbuf_done(StrBuf *b) {
+        free(b->s);
+        *b = (StrBuf) {};
+}
