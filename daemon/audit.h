@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * The audit trail: one structured journal record per event, each kind with
+ * its own MESSAGE_ID (documented in units/daxhpd.catalog) and DAXHP_* fields
+ * that operators filter on. With --log-target=stderr the same records are
+ * printed as one plain line each.
+ */
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "macro.h"
+#include "util.h"
+
+typedef enum AuditKind {
+        AUDIT_DEVICE_ADDED,
+        AUDIT_DEVICE_REMOVED,
+        AUDIT_POLICY_MATCHED,
+        AUDIT_TRANSITION_QUEUED,
+        AUDIT_TRANSITION_STARTED,
+        AUDIT_TRANSITION_FINISHED,
+        AUDIT_OVERRIDE_SET,
+        AUDIT_OVERRIDE_CLEARED,
+        AUDIT_DRIFT,
+        AUDIT_RELOAD,
+        _AUDIT_KIND_MAX,
+} AuditKind;
+
+/* The MESSAGE_ID of each kind, 32 hex digits. */
+const char *audit_message_id(AuditKind k);
+const char *audit_kind_to_string(AuditKind k);
+
+/* Who asked, from the D-Bus sender's credentials. */
+typedef struct AuditCaller {
+        bool valid;
+        uid_t uid;
+        pid_t pid;
+        char *comm;
+        char *unit;
+} AuditCaller;
+
+void audit_caller_done(AuditCaller *c);
+
+typedef struct AuditRecord {
+        AuditKind kind;
+        const char *device;
+        const char *from;
+        const char *to;
+        const char *result;
+        const char *policy;
+        int error;                      /* errno, either sign; 0: none */
+        bool has_duration;
+        usec_t duration_usec;
+        const AuditCaller *caller;
+        bool has_files;
+        unsigned files_loaded, files_rejected;
+} AuditRecord;
+
+/* MESSAGE= is formatted from format. Never fails: auditing must not stop the daemon. */
+void audit_emit(const AuditRecord *rec, const char *format, ...) _printf_(2, 3);

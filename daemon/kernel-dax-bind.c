@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/*
+ * Driver (mode) changes of a dax device, and the path helpers the
+ * kernel-dax files share.
+ */
+
+#include <daxctl/libdaxctl.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kernel-dax.h"
+#include "log.h"
+#include "util.h"
+
+char *pathf(const char *fmt, ...) {
+        va_list ap;
+        char *p;
+        int r;
+
+        va_start(ap, fmt);
+        r = vasprintf(&p, fmt, ap);
+        va_end(ap);
+        return r < 0 ? NULL : p;
+}
+
+bool path_exists(const char *p) {
+        return access(p, F_OK) >= 0;
+}
+
+int driver_write(const char *root, const char *driver, const char *file, const char *name) {
+        _cleanup_free_ char *p = pathf("%s/bus/dax/drivers/%s/%s", root, driver, file);
+
+        if (!p)
+                return -ENOMEM;
+        return write_one_line(p, name);
+}
+
+static int set_memmap_on_memory(const char *root, const char *name, int value) {
+        _cleanup_free_ char *p = NULL;
+        int r;
+
+        if (value < 0)
+                return 0;
+        p = pathf("%s/bus/dax/devices/%s/memmap_on_memory", root, name);
+        if (!p)
+                return -ENOMEM;
+        if (!path_exists(p)) {
+                /* Kernels before 6.8 have no such knob: their kmem never does it. */
+                log_debug("%s: no memmap_on_memory attribute, leaving default.", name);
+                return 0;
+        }
+        r = write_one_line(p, value ? "1" : "0");
+        if (r < 0)
+                return log_warning_errno(r, "%s: cannot set memmap_on_memory=%d: %m", name, value);
+        return 0;
+}
+
+static bool use_libdaxctl(const char *root) {
+        /* libdaxctl only knows /sys (umockdev redirects that); fake trees get direct writes. */
+        return streq(root, "/sys");
+}
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct daxctl_ctx *, daxctl_unref);
+
+static struct daxctl_dev *find_daxctl_dev(struct daxctl_ctx *ctx, const char *name) {
+        struct daxctl_region *region;
+        struct daxctl_dev *dev;
+
+        daxctl_region_foreach(ctx, region)
+                daxctl_dev_foreach(region, dev)
+                        if (streq(daxctl_dev_get_devname(dev), name))
+                                return dev;
+        return NULL;
+}
+
+static int daxctl_reconfigure(const char *name, bool ram) {
+        _cleanup_(daxctl_unrefp) struct daxctl_ctx *ctx = NULL;
+        struct daxctl_dev *dev;
+        int r;
+
+        r = daxctl_new(&ctx);
+        if (r < 0)
+                return r;
+        /* libdaxctl logs to stderr by itself; our caller reports the result. */
+        daxctl_set_log_priority(ctx, LOG_CRIT);
+
+        dev = find_daxctl_dev(ctx, name);
+        if (!dev)
+                return -ENODEV;
+        if (daxctl_dev_is_enabled(dev)) {
+                r = daxctl_dev_disable(dev);
+                if (r < 0)
+                        return r;
+        }
+        return ram ? daxctl_dev_enable_ram(dev) : daxctl_dev_enable_devdax(dev);
+}
+
+static int direct_rebind(const char *root, const char *name, const char *from, const char *to) {
+        _cleanup_free_ char *bound = pathf("%s/bus/dax/devices/%s/driver", root, name);
+        int r;
+
+        if (!bound)
+                return -ENOMEM;
+        if (path_exists(bound)) {
+                r = driver_write(root, from, "unbind", name);
+                if (r < 0 && r != -ENODEV)
+                        return r;
+        }
+        /* The dax bus binds on new_id (it matches by device name). */
+        return driver_write(root, to, "new_id", name);
+}
+
+int kdax_bind_kmem(const char *root, const char *name, int memmap_on_memory) {
+        int r;
+
+        r = set_memmap_on_memory(root, name, memmap_on_memory);
+        if (r < 0)
+                return r;
+        if (use_libdaxctl(root))
+                return daxctl_reconfigure(name, true);
+        return direct_rebind(root, name, "device_dax", "kmem");
+}
+
+int kdax_bind_devdax(const char *root, const char *name) {
+        if (use_libdaxctl(root))
+                return daxctl_reconfigure(name, false);
+        return direct_rebind(root, name, "kmem", "device_dax");
+}

@@ -1,0 +1,389 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include <dirent.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "kernel-dax.h"
+#include "log.h"
+#include "util.h"
+
+
+void dax_status_done(DaxStatus *s) {
+        free(s->syspath);
+        free(s->region);
+        free(s->provider);
+        free(s->blocks);
+        *s = (DaxStatus) { .target_node = -1, .mode = _DAX_MODE_INVALID, .state = _DAX_STATE_INVALID };
+}
+
+static int cmp_str(const void *a, const void *b) {
+        return strverscmp(*(char * const *) a, *(char * const *) b);
+}
+
+int kdax_list(const char *root, char ***ret) {
+        _cleanup_free_ char *p = pathf("%s/bus/dax/devices", root);
+        _cleanup_strv_free_ char **l = NULL;
+        DIR *d;
+        int r = 0;
+
+        if (!p)
+                return -ENOMEM;
+        d = opendir(p);
+        if (!d) {
+                if (errno != ENOENT)
+                        return -errno;
+                /* No dax bus (module not loaded): no devices, not an error. */
+                l = calloc(1, sizeof(char *));
+                if (!l)
+                        return -ENOMEM;
+                *ret = TAKE_PTR(l);
+                return 0;
+        }
+        for (struct dirent *de; (de = readdir(d)); ) {
+                if (de->d_name[0] == '.')
+                        continue;
+                r = strv_extend(&l, de->d_name);
+                if (r < 0)
+                        break;
+        }
+        closedir(d);
+        if (r < 0)
+                return r;
+        if (!l) {
+                l = calloc(1, sizeof(char *));
+                if (!l)
+                        return -ENOMEM;
+        }
+        qsort(l, strv_length(l), sizeof(char *), cmp_str);
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+DaxAttr kdax_detect_attr(const char *root, const char *name) {
+        _cleanup_free_ char *h = pathf("%s/bus/dax/devices/%s/hotplug", root, name);
+        _cleanup_free_ char *s = pathf("%s/bus/dax/devices/%s/state", root, name);
+
+        if (!h || !s)
+                return DAX_ATTR_UNKNOWN;
+        /* Prefer our series' name; a kernel carrying both is the same ABI anyway. */
+        if (path_exists(h))
+                return DAX_ATTR_HOTPLUG;
+        if (path_exists(s))
+                return DAX_ATTR_STATE;
+        return DAX_ATTR_NONE;
+}
+
+static DaxMode read_mode(const char *devdir) {
+        _cleanup_free_ char *link = pathf("%s/driver", devdir);
+        char target[PATH_MAX];
+        ssize_t n;
+        const char *base;
+
+        if (!link)
+                return _DAX_MODE_INVALID;
+        n = readlink(link, target, sizeof(target) - 1);
+        if (n < 0)
+                return DAX_MODE_UNBOUND;
+        target[n] = '\0';
+        base = strrchr(target, '/');
+        base = base ? base + 1 : target;
+        if (streq(base, "kmem"))
+                return DAX_MODE_SYSTEM_RAM;
+        /* device_dax, or the legacy dax_pmem_compat: a character device either way. */
+        return DAX_MODE_DEVDAX;
+}
+
+/* The device's path below the root, as udev and the policy [Match] Path= see it. */
+static char *read_syspath(const char *root, const char *devdir) {
+        char real_root[PATH_MAX], real_dev[PATH_MAX];
+        size_t l;
+
+        if (!realpath(root, real_root) || !realpath(devdir, real_dev))
+                return NULL;
+        l = strlen(real_root);
+        if (strncmp(real_dev, real_root, l) == 0 && real_dev[l] == '/')
+                return strdup(real_dev + l);
+        return strdup(real_dev);
+}
+
+static char *guess_provider(const char *syspath) {
+        if (!syspath)
+                return NULL;
+        /* Walk the parents' names: the region driver tells who supplied the memory. */
+        if (strstr(syspath, "/hmem"))
+                return strdup("hmem");
+        if (strstr(syspath, "/cxl") || strstr(syspath, "/dax_region"))
+                return strdup("cxl");
+        if (strstr(syspath, "/ndbus") || strstr(syspath, "/region"))
+                return strdup("pmem");
+        return NULL;
+}
+
+static char *read_region(const char *devdir, const char *name) {
+        _cleanup_free_ char *p = pathf("%s/../dax_region/id", devdir);
+        char *id = NULL;
+        unsigned a, b;
+
+        if (p && read_one_line(p, &id) >= 0)
+                return id;
+        /* daxR.N: the region id is in the name. */
+        if (sscanf(name, "dax%u.%u", &a, &b) == 2 && asprintf(&id, "%u", a) >= 0)
+                return id;
+        return NULL;
+}
+
+static int add_block_range(const char *root, uint64_t start, uint64_t end, uint64_t bs,
+                           unsigned **blocks, size_t *n) {
+        for (uint64_t b = start / bs; b * bs < end; b++) {
+                _cleanup_free_ char *p = pathf("%s/devices/system/memory/memory%" PRIu64, root, b);
+                unsigned *nb;
+
+                if (!p)
+                        return -ENOMEM;
+                /* Unplugged devices have no blocks at all; only count what exists. */
+                if (!path_exists(p))
+                        continue;
+                nb = realloc(*blocks, sizeof(unsigned) * (*n + 1));
+                if (!nb)
+                        return -ENOMEM;
+                nb[(*n)++] = (unsigned) b;
+                *blocks = nb;
+        }
+        return 0;
+}
+
+static int read_blocks(const char *root, const char *devdir, uint64_t size, DaxStatus *s) {
+        _cleanup_free_ char *bsp = pathf("%s/devices/system/memory/block_size_bytes", root);
+        _cleanup_free_ char *bss = NULL;
+        uint64_t bs, start, end;
+        int r;
+
+        if (!bsp)
+                return -ENOMEM;
+        r = read_one_line(bsp, &bss);
+        if (r < 0)
+                return r == -ENOENT ? 0 : r;
+        /* block_size_bytes is hex without a 0x prefix. */
+        bs = strtoull(bss, NULL, 16);
+        if (bs == 0)
+                return -EINVAL;
+
+        for (unsigned i = 0;; i++) {
+                _cleanup_free_ char *ps = pathf("%s/mapping%u/start", devdir, i);
+                _cleanup_free_ char *pe = pathf("%s/mapping%u/end", devdir, i);
+
+                if (!ps || !pe)
+                        return -ENOMEM;
+                if (read_u64(ps, &start) < 0 || read_u64(pe, &end) < 0) {
+                        if (i > 0)
+                                return 0;
+                        break;
+                }
+                r = add_block_range(root, start, end + 1, bs, &s->blocks, &s->n_blocks);
+                if (r < 0)
+                        return r;
+        }
+
+        /* Static regions have one range: resource + size. */
+        _cleanup_free_ char *pr = pathf("%s/resource", devdir);
+        if (!pr)
+                return -ENOMEM;
+        if (read_u64(pr, &start) < 0)
+                return 0;
+        return add_block_range(root, start, start + size, bs, &s->blocks, &s->n_blocks);
+}
+
+/* One block's state; a fake tree may hold the written value itself. */
+static DaxState read_block_state(const char *root, unsigned b) {
+        _cleanup_free_ char *p = pathf("%s/devices/system/memory/memory%u/state", root, b);
+        _cleanup_free_ char *z = pathf("%s/devices/system/memory/memory%u/valid_zones", root, b);
+        _cleanup_free_ char *v = NULL, *zones = NULL;
+
+        if (!p || !z || read_one_line(p, &v) < 0)
+                return _DAX_STATE_INVALID;
+        if (streq(v, "offline") || streq(v, "going-offline"))
+                return DAX_STATE_OFFLINE;
+        if (!streq(v, "online"))
+                return dax_state_from_string(v);
+        /* An online block's valid_zones names the one zone it is in. */
+        if (read_one_line(z, &zones) < 0)
+                return DAX_STATE_ONLINE;
+        return strncmp(zones, "Movable", 7) == 0 ? DAX_STATE_ONLINE_MOVABLE : DAX_STATE_ONLINE_KERNEL;
+}
+
+/* What the blocks add up to: any offline block makes the device offline. */
+static DaxState aggregate_blocks(const char *root, const unsigned *blocks, size_t n) {
+        DaxState agg = _DAX_STATE_INVALID;
+
+        if (n == 0)
+                return DAX_STATE_UNPLUGGED;
+        for (size_t i = 0; i < n; i++) {
+                DaxState s = read_block_state(root, blocks[i]);
+
+                if (s < 0 || s == DAX_STATE_OFFLINE || s == DAX_STATE_UNPLUGGED)
+                        return DAX_STATE_OFFLINE;
+                if (agg < 0)
+                        agg = s;
+                else if (agg != s)
+                        /* Mixed zones: online, but not one type the planner can keep. */
+                        agg = DAX_STATE_ONLINE;
+        }
+        return agg;
+}
+
+static DaxState read_attr_state(const char *devdir, DaxAttr attr) {
+        _cleanup_free_ char *p = pathf("%s/%s", devdir, attr == DAX_ATTR_HOTPLUG ? "hotplug" : "state");
+        _cleanup_free_ char *v = NULL;
+
+        if (!p || read_one_line(p, &v) < 0)
+                return _DAX_STATE_INVALID;
+        return dax_state_from_string(v);
+}
+
+int kdax_read(const char *root, const char *name, DaxStatus *ret) {
+        _cleanup_free_ char *devdir = pathf("%s/bus/dax/devices/%s", root, name);
+        _cleanup_free_ char *psize = NULL, *pnode = NULL;
+        DaxStatus s = { .target_node = -1, .state = _DAX_STATE_INVALID };
+        int r;
+
+        if (!devdir)
+                return -ENOMEM;
+        if (!path_exists(devdir))
+                return -ENOENT;
+
+        psize = pathf("%s/size", devdir);
+        pnode = pathf("%s/target_node", devdir);
+        if (!psize || !pnode)
+                return -ENOMEM;
+        (void) read_u64(psize, &s.size);
+        if (read_int(pnode, &s.target_node) < 0)
+                s.target_node = -1;
+
+        s.syspath = read_syspath(root, devdir);
+        s.region = read_region(devdir, name);
+        s.provider = guess_provider(s.syspath);
+        s.mode = read_mode(devdir);
+        s.attr = DAX_ATTR_UNKNOWN;
+
+        if (s.mode == DAX_MODE_SYSTEM_RAM) {
+                r = read_blocks(root, devdir, s.size, &s);
+                if (r < 0) {
+                        dax_status_done(&s);
+                        return r;
+                }
+                s.attr = kdax_detect_attr(root, name);
+                s.state = s.attr == DAX_ATTR_NONE ? aggregate_blocks(root, s.blocks, s.n_blocks)
+                                                  : read_attr_state(devdir, s.attr);
+        }
+
+        *ret = s;
+        return 0;
+}
+
+static const char *block_write_value(DaxState s) {
+        /* memoryN/state takes "online" (kernel's choice of zone) and the two explicit types. */
+        return s == DAX_STATE_OFFLINE ? "offline" : dax_state_to_string(s);
+}
+
+int kdax_set_blocks(const char *root, const unsigned *blocks, size_t n, DaxState target) {
+        _cleanup_free_ DaxState *before = NULL;
+        size_t done;
+        int r = 0;
+
+        before = calloc(n ?: 1, sizeof(DaxState));
+        if (!before)
+                return -ENOMEM;
+
+        for (done = 0; done < n; done++) {
+                _cleanup_free_ char *p = pathf("%s/devices/system/memory/memory%u/state", root, blocks[done]);
+
+                if (!p)
+                        return -ENOMEM;
+                before[done] = read_block_state(root, blocks[done]);
+                if (before[done] == target ||
+                    (target == DAX_STATE_ONLINE && dax_state_is_online(before[done])))
+                        continue;
+                r = write_one_line(p, block_write_value(target));
+                if (r < 0) {
+                        log_warning_errno(r, "memory%u refused %s: %m", blocks[done], block_write_value(target));
+                        break;
+                }
+        }
+        if (r >= 0)
+                return 0;
+
+        /* All or nothing: put back what this call changed, newest first. */
+        while (done-- > 0) {
+                _cleanup_free_ char *p = pathf("%s/devices/system/memory/memory%u/state", root, blocks[done]);
+                int k;
+
+                if (!p || before[done] < 0 || before[done] == target)
+                        continue;
+                k = write_one_line(p, block_write_value(before[done]));
+                if (k < 0)
+                        log_error_errno(k, "Failed to roll back memory%u to %s: %m",
+                                        blocks[done], block_write_value(before[done]));
+        }
+        return r;
+}
+
+
+static int set_state_per_block(const char *root, const char *name, DaxState target) {
+        DaxStatus s;
+        int r;
+
+        r = kdax_read(root, name, &s);
+        if (r < 0)
+                return r;
+
+        if (target != DAX_STATE_UNPLUGGED)
+                r = kdax_set_blocks(root, s.blocks, s.n_blocks, target);
+        else {
+                /* Offline everything first, so unbinding kmem only removes idle memory. */
+                r = kdax_set_blocks(root, s.blocks, s.n_blocks, DAX_STATE_OFFLINE);
+                if (r >= 0)
+                        r = driver_write(root, "kmem", "unbind", name);
+        }
+        dax_status_done(&s);
+        return r;
+}
+
+int kdax_set_state(const char *root, const char *name, DaxState target) {
+        _cleanup_free_ char *devdir = pathf("%s/bus/dax/devices/%s", root, name);
+        _cleanup_free_ char *p = NULL;
+        DaxAttr attr;
+        DaxState now;
+        int r;
+
+        if (!devdir)
+                return -ENOMEM;
+        attr = kdax_detect_attr(root, name);
+        if (attr == DAX_ATTR_NONE)
+                return set_state_per_block(root, name, target);
+        if (target < 0 || target == DAX_STATE_OFFLINE)
+                /* The whole-device ABI has no "offline" to write; per block it is a step. */
+                return -EINVAL;
+
+        p = pathf("%s/%s", devdir, attr == DAX_ATTR_HOTPLUG ? "hotplug" : "state");
+        if (!p)
+                return -ENOMEM;
+        r = write_one_line(p, dax_state_to_string(target));
+        if (r < 0)
+                return r;
+
+        /* Never assume: only the read-back says where the device is. */
+        now = read_attr_state(devdir, attr);
+        if (now == target || (target == DAX_STATE_ONLINE && dax_state_is_online(now)))
+                return 0;
+        log_warning("%s: wrote %s but the kernel reports %s.", name,
+                    dax_state_to_string(target), dax_state_to_string(now) ?: "nothing readable");
+        return -EIO;
+}

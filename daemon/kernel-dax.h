@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * Everything that touches sysfs for a dax device. All paths are built from a
+ * sysfs root ("/sys" normally, a temporary tree in tests) so the same code
+ * runs against the kernel, umockdev and a fake tree.
+ *
+ * State changes use the whole-device attribute when the kernel has one
+ * (`hotplug` from this series, `state` on Linux >= 7.3): written with
+ * O_TRUNC, then read back, because only the read-back says what happened.
+ * Without one, memory blocks are changed one by one and undone on failure.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dax-state.h"
+#include "macro.h"
+
+typedef struct DaxStatus {
+        char *syspath;                  /* "/devices/.../dax0.0", relative to the sysfs root */
+        char *region;                   /* region id, "0" */
+        char *provider;                 /* "hmem", "cxl", "pmem" or NULL */
+        uint64_t size;
+        int target_node;                /* -1 when unknown */
+        DaxMode mode;
+        DaxState state;                 /* valid only in system-ram mode */
+        DaxAttr attr;
+        unsigned *blocks;               /* memoryN numbers of the device, system-ram only */
+        size_t n_blocks;
+} DaxStatus;
+
+void dax_status_done(DaxStatus *s);
+
+/* Names under <root>/bus/dax/devices, sorted. */
+int kdax_list(const char *root, char ***ret);
+
+/* Returns -ENOENT when the device does not exist (any more). */
+int kdax_read(const char *root, const char *name, DaxStatus *ret);
+
+/* Which whole-device attribute exists for a kmem-bound device. */
+DaxAttr kdax_detect_attr(const char *root, const char *name);
+
+/*
+ * Bring a system-ram device to target. With an attribute: write, re-read,
+ * -EIO if the kernel reports something else. Without: per block, rolling
+ * back the blocks it changed when one refuses; "unplugged" then also
+ * unbinds kmem, which removes the memory.
+ */
+int kdax_set_state(const char *root, const char *name, DaxState target);
+
+/*
+ * Per-block change of the given blocks, all or nothing. Exposed for the
+ * tests; blocks are changed in order and restored in reverse.
+ */
+int kdax_set_blocks(const char *root, const unsigned *blocks, size_t n, DaxState target);
+
+/*
+ * Driver changes. memmap_on_memory (-1 leave alone, 0, 1) is set before
+ * kmem binds, which is the only time the kernel takes it. Through libdaxctl
+ * when root is "/sys" (it has the quirks of each kernel covered), by direct
+ * sysfs writes otherwise.
+ */
+int kdax_bind_kmem(const char *root, const char *name, int memmap_on_memory);
+int kdax_bind_devdax(const char *root, const char *name);
+
+/* Internal to kernel-dax*.c. */
+char *pathf(const char *fmt, ...) _printf_(1, 2);
+bool path_exists(const char *p);
+int driver_write(const char *root, const char *driver, const char *file, const char *name);

@@ -1,0 +1,177 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/*
+ * The glue between the transition queue and the rest of the daemon: how a
+ * step reads and changes a device, and how a finished job is reported (audit
+ * record, LastError, the D-Bus reply to whoever asked).
+ */
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "log.h"
+#include "manager.h"
+
+static int ops_read(void *userdata, const char *device, DaxMode *ret_mode, DaxState *ret_state, bool *ret_atomic) {
+        Manager *m = userdata;
+        Device *d = manager_get_device(m, device);
+        int r;
+
+        if (!d)
+                return -ENOENT;
+        r = device_refresh(d);
+        if (r < 0)
+                return r;
+        if (r > 0)
+                manager_device_changed(m, d);
+        if (d->status.attr != DAX_ATTR_UNKNOWN && d->status.attr != m->kernel_attr) {
+                bool before = manager_atomic_hotplug(m);
+
+                m->kernel_attr = d->status.attr;
+                if (before != manager_atomic_hotplug(m))
+                        (void) manager_bus_send_changed(m, "AtomicHotplug");
+        }
+
+        *ret_mode = d->status.mode;
+        *ret_state = d->status.state;
+        *ret_atomic = d->status.attr != DAX_ATTR_NONE;
+        return 0;
+}
+
+/* Runs in the forked worker: only sysfs, no bus, no event loop. */
+static int ops_run_step(void *userdata, const char *device, const Step *step, int memmap_on_memory) {
+        Manager *m = userdata;
+
+        switch (step->kind) {
+        case STEP_SET_STATE:
+                return kdax_set_state(m->sysfs_root, device, step->state);
+        case STEP_BIND_KMEM:
+                return kdax_bind_kmem(m->sysfs_root, device, memmap_on_memory);
+        case STEP_BIND_DEVDAX:
+                return kdax_bind_devdax(m->sysfs_root, device);
+        default:
+                return -EINVAL;
+        }
+}
+
+static void ops_step_started(void *userdata, Job *job, const Step *step) {
+        Manager *m = userdata;
+        Device *d = manager_get_device(m, job_device(job));
+        char buf[64];
+
+        audit_emit(&(AuditRecord) {
+                        .kind = AUDIT_TRANSITION_STARTED,
+                        .device = job_device(job),
+                        .from = d ? device_state_string(d) : NULL,
+                        .to = policy_state_to_string(job_request(job)->desired),
+                        .policy = d ? device_policy_source(d) : NULL,
+                   },
+                   "%s: step %s started.", job_device(job), step_to_string(step, buf, sizeof(buf)));
+}
+
+static void ops_step_finished(void *userdata, Job *job, const Step *step, int error, usec_t duration) {
+        char buf[64];
+
+        if (error < 0)
+                log_warning_errno(error, "%s: step %s failed after %" PRIu64 " ms: %m", job_device(job),
+                                  step_to_string(step, buf, sizeof(buf)), duration / USEC_PER_MSEC);
+        else
+                log_debug("%s: step %s done in %" PRIu64 " ms.", job_device(job),
+                          step_to_string(step, buf, sizeof(buf)), duration / USEC_PER_MSEC);
+}
+
+static void ops_device_changed(void *userdata, const char *device) {
+        Manager *m = userdata;
+        Device *d = manager_get_device(m, device);
+        unsigned n = queue_length(m->queue);
+
+        if (d) {
+                Transition t = queue_device_transition(m->queue, device);
+
+                if (t != d->transition) {
+                        d->transition = t;
+                        manager_device_changed(m, d);
+                }
+        }
+        if (n != m->queue_length_announced) {
+                m->queue_length_announced = n;
+                (void) manager_bus_send_changed(m, "QueueLength");
+        }
+}
+
+static void reply(sd_bus_message *call, JobResult result, int error, const char *device, const char *text) {
+        int r;
+
+        if (!call)
+                return;
+        switch (result) {
+        case JOB_DONE:
+                r = sd_bus_reply_method_return(call, NULL);
+                break;
+        case JOB_SUPERSEDED:
+                r = sd_bus_reply_method_errorf(call, DAXHP_ERROR_SUPERSEDED,
+                                               "%s: a newer request replaced this one.", device);
+                break;
+        case JOB_TIMEOUT:
+                r = sd_bus_reply_method_errorf(call, DAXHP_ERROR_TIMEOUT, "%s: %s", device, text);
+                break;
+        case JOB_REMOVED:
+                r = sd_bus_reply_method_errorf(call, DAXHP_ERROR_NO_SUCH_DEVICE, "%s went away.", device);
+                break;
+        case JOB_CANCELLED:
+                r = sd_bus_reply_method_errorf(call, DAXHP_ERROR_CANCELLED, "%s: daxhpd is stopping.", device);
+                break;
+        default:
+                r = sd_bus_reply_method_errorf(call, DAXHP_ERROR_KERNEL_REFUSED, "%s: %s", device, text);
+        }
+        if (r < 0)
+                log_debug_errno(r, "Cannot reply to the caller of %s: %m", device);
+}
+
+static void ops_job_finished(void *userdata, Job *job, JobResult result, int error) {
+        Manager *m = userdata;
+        sd_bus_message *call = job_waiter(job);
+        const char *device = job_device(job);
+        Device *d = manager_get_device(m, device);
+        char text[256] = "";
+        usec_t started = job_started_usec(job);
+
+        if (result == JOB_FAILED || result == JOB_TIMEOUT)
+                snprintf(text, sizeof(text), "%s%s", result == JOB_TIMEOUT ? "timed out: " : "",
+                         error == -ELOOP ? "state did not converge" : errno_text(error));
+
+        /* Superseded and cancelled jobs say nothing about the device itself. */
+        if (d && result != JOB_SUPERSEDED && result != JOB_CANCELLED) {
+                if (device_set_last_error(d, text) > 0)
+                        manager_device_changed(m, d);
+        }
+
+        audit_emit(&(AuditRecord) {
+                        .kind = AUDIT_TRANSITION_FINISHED,
+                        .device = device,
+                        .from = job_from_mode(job) == DAX_MODE_SYSTEM_RAM ? dax_state_to_string(job_from_state(job))
+                                                                           : dax_mode_to_string(job_from_mode(job)),
+                        .to = policy_state_to_string(job_request(job)->desired),
+                        .result = job_result_to_string(result),
+                        .error = result == JOB_FAILED || result == JOB_TIMEOUT ? error : 0,
+                        .has_duration = started > 0,
+                        .duration_usec = started > 0 ? now_usec(CLOCK_MONOTONIC) - started : 0,
+                        .policy = d ? device_policy_source(d) : NULL,
+                   },
+                   "%s: transition to %s %s%s%s.", device, policy_state_to_string(job_request(job)->desired),
+                   job_result_to_string(result), text[0] ? ": " : "", text);
+
+        if (!m->stopping || result == JOB_CANCELLED)
+                reply(call, result, error, device, text);
+        sd_bus_message_unref(call);
+}
+
+const QueueOps manager_queue_ops = {
+        .read = ops_read,
+        .run_step = ops_run_step,
+        .step_started = ops_step_started,
+        .step_finished = ops_step_finished,
+        .device_changed = ops_device_changed,
+        .job_finished = ops_job_finished,
+};

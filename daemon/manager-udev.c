@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/*
+ * udev events: dax devices come and go and change driver; memory blocks
+ * change state. A change to a managed device that the daemon did not make
+ * (no transition in flight, the device no longer where it should be) is
+ * drift: it is audited and, per OnDrift=, reapplied or only reported.
+ *
+ * libudev rather than sd-device: umockdev's event injection speaks to it.
+ */
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "manager.h"
+
+static void handle_drift(Manager *m, Device *d, const char *before) {
+        PolicyState want = device_desired(d);
+        bool reapply;
+
+        if (d->transition != TRANSITION_IDLE || want < 0 || want == POLICY_STATE_IGNORE)
+                return;
+        if (device_is_satisfied(d))
+                return;
+
+        /* A runtime override is an explicit order: always put it back. */
+        reapply = d->override >= 0 || !d->has_policy || d->policy.on_drift == POLICY_ON_DRIFT_REAPPLY;
+
+        audit_emit(&(AuditRecord) {
+                        .kind = AUDIT_DRIFT,
+                        .device = d->name,
+                        .from = before,
+                        .to = device_state_string(d),
+                        .result = reapply ? "reapply" : "report",
+                        .policy = device_policy_source(d),
+                   },
+                   "%s changed behind daxhpd's back: %s → %s (wanted %s), %s.", d->name, before,
+                   device_state_string(d), policy_state_to_string(want),
+                   reapply ? "reapplying" : "reporting only");
+        if (reapply)
+                (void) manager_apply_device(m, d, NULL);
+}
+
+void manager_device_event(Manager *m, Device *d) {
+        _cleanup_free_ char *before = strdup(device_state_string(d));
+        int r;
+
+        r = device_refresh(d);
+        if (r == -ENOENT) {
+                manager_remove_device(m, d->name);
+                return;
+        }
+        if (r < 0) {
+                log_warning_errno(r, "%s: cannot re-read device: %m", d->name);
+                return;
+        }
+        if (r == 0)
+                return;
+        if (d->status.attr != DAX_ATTR_UNKNOWN)
+                m->kernel_attr = d->status.attr;
+
+        manager_device_changed(m, d);
+        if (before && !streq(before, device_state_string(d)))
+                handle_drift(m, d, before);
+}
+
+static void handle_dax_event(Manager *m, const char *action, const char *name) {
+        Device *d = manager_get_device(m, name);
+
+        if (streq(action, "remove")) {
+                manager_remove_device(m, name);
+                return;
+        }
+        if (!d) {
+                /* "add", or any event for a device we have not seen yet. */
+                if (manager_add_device(m, name, &d) < 0)
+                        return;
+                (void) manager_apply_device(m, d, NULL);
+                return;
+        }
+        manager_device_event(m, d);
+}
+
+static int on_udev_event(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        Manager *m = userdata;
+        struct udev_device *dev;
+        const char *subsystem, *action, *name;
+
+        dev = udev_monitor_receive_device(m->monitor);
+        if (!dev)
+                return 0;
+
+        subsystem = udev_device_get_subsystem(dev);
+        action = udev_device_get_action(dev) ?: "change";
+        name = udev_device_get_sysname(dev);
+        log_debug("uevent %s %s %s", strempty(subsystem), action, strempty(name));
+
+        if (subsystem && name && streq(subsystem, "dax") && strncmp(name, "dax", 3) == 0)
+                handle_dax_event(m, action, name);
+        else if (subsystem && streq(subsystem, "memory"))
+                /* A block does not say which dax device it belongs to cheaply: re-read all. */
+                for (size_t i = 0; i < m->n_devices; i++)
+                        if (m->devices[i]->status.mode == DAX_MODE_SYSTEM_RAM) {
+                                manager_device_event(m, m->devices[i]);
+                                /* manager_device_event() may remove a device. */
+                                if (i >= m->n_devices)
+                                        break;
+                        }
+
+        udev_device_unref(dev);
+        return 0;
+}
+
+int manager_udev_start(Manager *m) {
+        int r;
+
+        m->udev = udev_new();
+        if (!m->udev)
+                return -ENOMEM;
+        m->monitor = udev_monitor_new_from_netlink(m->udev, "udev");
+        if (!m->monitor)
+                return -errno ?: -EIO;
+
+        r = udev_monitor_filter_add_match_subsystem_devtype(m->monitor, "dax", NULL);
+        if (r >= 0)
+                r = udev_monitor_filter_add_match_subsystem_devtype(m->monitor, "memory", NULL);
+        if (r >= 0)
+                r = udev_monitor_enable_receiving(m->monitor);
+        if (r < 0)
+                return r;
+
+        return sd_event_add_io(m->event, &m->monitor_source, udev_monitor_get_fd(m->monitor),
+                               EPOLLIN, on_udev_event, m);
+}
+
+void manager_udev_stop(Manager *m) {
+        m->monitor_source = sd_event_source_disable_unref(m->monitor_source);
+        m->monitor = udev_monitor_unref(m->monitor);
+        m->udev = udev_unref(m->udev);
+}

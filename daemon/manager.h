@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * The daemon's context: configuration, the device table, the policy set,
+ * the transition queue, udev monitoring and the bus connection.
+ */
+
+#include <libudev.h>
+#include <stdbool.h>
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+#include "audit.h"
+#include "device.h"
+#include "policy.h"
+#include "queue.h"
+
+typedef struct ManagerConfig {
+        const char *sysfs_root;         /* "/sys" */
+        char **policy_dirs;             /* NULL: the policy library's defaults */
+        const char *state_dir;          /* "/run/daxhp" */
+} ManagerConfig;
+
+struct Manager {
+        sd_event *event;
+        sd_bus *bus;
+        struct udev *udev;
+        struct udev_monitor *monitor;
+        sd_event_source *monitor_source;
+
+        char *sysfs_root;
+        char **policy_dirs;
+        char *state_dir;
+
+        PolicySet *policies;
+        Device **devices;               /* sorted by name */
+        size_t n_devices;
+        Queue *queue;
+
+        DaxAttr kernel_attr;            /* what kmem-bound devices showed last */
+        unsigned queue_length_announced;
+        bool stopping;
+};
+
+typedef struct Manager Manager;
+
+int manager_new(sd_event *e, const ManagerConfig *c, Manager **ret);
+Manager *manager_free(Manager *m);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Manager *, manager_free);
+
+/* Load policy, enumerate devices, start following udev, queue what policy asks. */
+int manager_startup(Manager *m);
+/* Re-read policy and re-plan every device. Reports files loaded/rejected. */
+int manager_reload(Manager *m, unsigned *ret_loaded, unsigned *ret_rejected);
+
+Device *manager_get_device(Manager *m, const char *name);
+bool manager_atomic_hotplug(const Manager *m);
+
+/*
+ * Queue a job bringing d to what it should be. waiter: a D-Bus call to answer
+ * when done (may be NULL). Returns 0 if nothing needed doing (waiter not
+ * taken), 1 if queued.
+ */
+int manager_apply_device(Manager *m, Device *d, sd_bus_message *waiter);
+
+/* A device property changed: emit PropertiesChanged. */
+void manager_device_changed(Manager *m, Device *d);
+
+/* Audit helpers shared by the bus code. */
+void manager_audit_caller(sd_bus_message *msg, AuditCaller *ret);
+
+/* manager.c: the device table. */
+int manager_add_device(Manager *m, const char *name, Device **ret);
+void manager_remove_device(Manager *m, const char *name);
+
+/* manager-jobs.c: what the queue calls back into. */
+extern const QueueOps manager_queue_ops;
+
+/* manager-udev.c: follow add/change/remove of dax devices and memory blocks. */
+int manager_udev_start(Manager *m);
+void manager_udev_stop(Manager *m);
+/* Re-read a device after an outside event; audits and acts on drift. */
+void manager_device_event(Manager *m, Device *d);
+
+/* manager-bus.c / device-bus.c */
+int manager_bus_connect(Manager *m);
+int manager_bus_request_name(Manager *m);
+int manager_bus_send_changed(Manager *m, const char *property);
+int device_bus_send_changed(Device *d);
+int device_bus_send_added(Device *d);
+int device_bus_send_removed(Device *d);
+extern const sd_bus_vtable manager_vtable[];
+extern const sd_bus_vtable device_vtable[];
+int device_bus_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found, sd_bus_error *error);
+int device_bus_enumerate(sd_bus *bus, const char *path, void *userdata, char ***nodes, sd_bus_error *error);
+/* Refuse non-root callers with org.daxhp1.Error.AccessDenied; fills caller for the audit. */
+int bus_check_root(sd_bus_message *msg, sd_bus_error *error, AuditCaller *caller);
+
+#define DAXHP_ERROR_NO_SUCH_DEVICE "org.daxhp1.Error.NoSuchDevice"
+#define DAXHP_ERROR_INVALID_STATE  "org.daxhp1.Error.InvalidState"
+#define DAXHP_ERROR_SUPERSEDED     "org.daxhp1.Error.Superseded"
+#define DAXHP_ERROR_TIMEOUT        "org.daxhp1.Error.Timeout"
+#define DAXHP_ERROR_KERNEL_REFUSED "org.daxhp1.Error.KernelRefused"
+#define DAXHP_ERROR_ACCESS_DENIED  "org.daxhp1.Error.AccessDenied"
+#define DAXHP_ERROR_BUSY           "org.daxhp1.Error.Busy"
+#define DAXHP_ERROR_CANCELLED      "org.daxhp1.Error.Cancelled"
+#define DAXHP_ERROR_FAILED         "org.daxhp1.Error.Failed"

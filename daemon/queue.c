@@ -1,0 +1,433 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "queue.h"
+
+struct Job {
+        Queue *queue;
+        Job *prev, *next;
+        char *device;
+        JobRequest req;
+        void *waiter;
+
+        unsigned steps_run;
+        unsigned attempts_left;
+        bool superseded;        /* a newer job for the device is queued behind */
+        bool timed_out;         /* the current step was killed by the timeout */
+        int last_error;
+
+        usec_t started_usec;
+        DaxMode from_mode;
+        DaxState from_state;
+
+        /* The step in flight. */
+        Step step;
+        usec_t step_started_usec;
+        pid_t pid;
+        int result_fd;
+        sd_event_source *child_source, *timeout_source, *retry_source;
+};
+
+struct Queue {
+        sd_event *event;
+        const QueueOps *ops;
+        void *userdata;
+        Job *head, *tail;
+        Job *running;
+        unsigned n_jobs;
+        sd_event_source *dispatch_source;
+};
+
+static const char * const transition_table[_TRANSITION_MAX] = {
+        [TRANSITION_IDLE] = "idle",
+        [TRANSITION_QUEUED] = "queued",
+        [TRANSITION_RUNNING] = "running",
+};
+
+static const char * const job_result_table[_JOB_RESULT_MAX] = {
+        [JOB_DONE] = "done",
+        [JOB_FAILED] = "failed",
+        [JOB_TIMEOUT] = "timeout",
+        [JOB_SUPERSEDED] = "superseded",
+        [JOB_REMOVED] = "removed",
+        [JOB_CANCELLED] = "cancelled",
+};
+
+const char *transition_to_string(Transition t) {
+        return t < _TRANSITION_MAX ? transition_table[t] : NULL;
+}
+
+const char *job_result_to_string(JobResult r) {
+        return r < _JOB_RESULT_MAX ? job_result_table[r] : NULL;
+}
+
+const char *job_device(const Job *j) { return j->device; }
+const JobRequest *job_request(const Job *j) { return &j->req; }
+void *job_waiter(const Job *j) { return j->waiter; }
+usec_t job_started_usec(const Job *j) { return j->started_usec; }
+DaxMode job_from_mode(const Job *j) { return j->from_mode; }
+DaxState job_from_state(const Job *j) { return j->from_state; }
+
+unsigned queue_length(const Queue *q) {
+        return q->n_jobs;
+}
+
+Transition queue_device_transition(const Queue *q, const char *device) {
+        if (q->running && streq(q->running->device, device))
+                return TRANSITION_RUNNING;
+        for (Job *j = q->head; j; j = j->next)
+                if (j != q->running && streq(j->device, device))
+                        return TRANSITION_QUEUED;
+        return TRANSITION_IDLE;
+}
+
+static void notify_device(Queue *q, const char *device) {
+        if (q->ops->device_changed)
+                q->ops->device_changed(q->userdata, device);
+}
+
+static void list_unlink(Queue *q, Job *j) {
+        if (j->prev)
+                j->prev->next = j->next;
+        else
+                q->head = j->next;
+        if (j->next)
+                j->next->prev = j->prev;
+        else
+                q->tail = j->prev;
+        j->prev = j->next = NULL;
+        q->n_jobs--;
+}
+
+static void step_cleanup(Job *j) {
+        j->child_source = sd_event_source_disable_unref(j->child_source);
+        j->timeout_source = sd_event_source_disable_unref(j->timeout_source);
+        if (j->result_fd >= 0)
+                close(j->result_fd);
+        j->result_fd = -EBADF;
+        j->pid = 0;
+}
+
+/* Remove the job from the queue, answer its waiter and free it. */
+static void job_finish(Job *j, JobResult result, int error) {
+        Queue *q = j->queue;
+        _cleanup_free_ char *device = NULL;
+
+        if (j->pid > 0) {
+                /* Only reached when the queue goes away: let the kernel roll the step back. */
+                (void) kill(j->pid, SIGKILL);
+                (void) waitpid(j->pid, NULL, 0);
+        }
+        step_cleanup(j);
+        j->retry_source = sd_event_source_disable_unref(j->retry_source);
+
+        list_unlink(q, j);
+        if (q->running == j) {
+                q->running = NULL;
+                if (q->dispatch_source)
+                        (void) sd_event_source_set_enabled(q->dispatch_source, SD_EVENT_ONESHOT);
+        }
+
+        q->ops->job_finished(q->userdata, j, result, error);
+        device = j->device;
+        free(j);
+        notify_device(q, device);
+}
+
+static int on_step_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
+        Job *j = userdata;
+
+        log_warning("%s: step timed out after %" PRIu64 " ms, cancelling it.",
+                    j->device, j->req.timeout_usec / USEC_PER_MSEC);
+        j->timed_out = true;
+        /* A fatal signal: the kernel's hotplug path sees it and rolls back. */
+        (void) kill(j->pid, SIGKILL);
+        return 0;
+}
+
+static int job_run_next(Job *j);
+
+static int on_retry(sd_event_source *s, uint64_t usec, void *userdata) {
+        Job *j = userdata;
+
+        j->retry_source = sd_event_source_disable_unref(j->retry_source);
+        return job_run_next(j);
+}
+
+/* A step failed: retry after the delay if attempts are left, else give up. */
+static void job_step_failed(Job *j, int error) {
+        Queue *q = j->queue;
+        int r;
+
+        j->last_error = error;
+        if (j->attempts_left == 0) {
+                job_finish(j, j->timed_out ? JOB_TIMEOUT : JOB_FAILED, error);
+                return;
+        }
+        j->attempts_left--;
+        j->timed_out = false;
+        log_info("%s: retrying in %" PRIu64 " ms (%u attempts left).", j->device,
+                 j->req.retry_delay_usec / USEC_PER_MSEC, j->attempts_left);
+        /* The job keeps its place at the head: steps stay strictly serialized. */
+        r = sd_event_add_time_relative(q->event, &j->retry_source, CLOCK_MONOTONIC,
+                                       j->req.retry_delay_usec, 0, on_retry, j);
+        if (r < 0)
+                job_finish(j, JOB_FAILED, r);
+}
+
+static int on_step_exited(sd_event_source *s, const siginfo_t *si, void *userdata) {
+        Job *j = userdata;
+        Queue *q = j->queue;
+        int error = -EINTR;
+        ssize_t n;
+
+        n = read(j->result_fd, &error, sizeof(error));
+        if (n != (ssize_t) sizeof(error))
+                /* No result: the child died mid-step (our timeout, or a crash). */
+                error = j->timed_out ? -ETIME : -EINTR;
+        else if (j->timed_out && error == 0)
+                /* The step finished just as the timer fired: it did succeed. */
+                j->timed_out = false;
+        step_cleanup(j);
+
+        if (q->ops->step_finished)
+                q->ops->step_finished(q->userdata, j, &j->step, error,
+                                      now_usec(CLOCK_MONOTONIC) - j->step_started_usec);
+
+        if (j->superseded) {
+                job_finish(j, JOB_SUPERSEDED, 0);
+                return 0;
+        }
+        if (error < 0) {
+                job_step_failed(j, error);
+                return 0;
+        }
+        (void) job_run_next(j);
+        return 0;
+}
+
+_noreturn_ static void run_in_child(Job *j, int fd) {
+        sigset_t ss;
+        int r;
+
+        /* Default dispositions: a timeout's SIGKILL must be fatal, nothing inherited blocked. */
+        sigemptyset(&ss);
+        (void) sigprocmask(SIG_SETMASK, &ss, NULL);
+        (void) signal(SIGTERM, SIG_DFL);
+        (void) signal(SIGINT, SIG_DFL);
+
+        r = j->queue->ops->run_step(j->queue->userdata, j->device, &j->step, j->req.memmap_on_memory);
+        (void) write(fd, &r, sizeof(r));
+        _exit(0);
+}
+
+static int job_spawn_step(Job *j, const Step *step) {
+        Queue *q = j->queue;
+        int fds[2], r;
+        pid_t pid;
+
+        j->step = *step;
+        j->steps_run++;
+        if (q->ops->step_started)
+                q->ops->step_started(q->userdata, j, step);
+
+        if (pipe2(fds, O_CLOEXEC) < 0)
+                return -errno;
+        pid = fork();
+        if (pid < 0) {
+                r = -errno;
+                close(fds[0]);
+                close(fds[1]);
+                return r;
+        }
+        if (pid == 0) {
+                close(fds[0]);
+                run_in_child(j, fds[1]);
+        }
+        close(fds[1]);
+        j->pid = pid;
+        j->result_fd = fds[0];
+        j->step_started_usec = now_usec(CLOCK_MONOTONIC);
+
+        r = sd_event_add_child(q->event, &j->child_source, pid, WEXITED, on_step_exited, j);
+        if (r < 0)
+                return r;
+        if (j->req.timeout_usec > 0 && j->req.timeout_usec != USEC_INFINITY) {
+                r = sd_event_add_time_relative(q->event, &j->timeout_source, CLOCK_MONOTONIC,
+                                               j->req.timeout_usec, 0, on_step_timeout, j);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* Re-read the device, plan, and either finish or start the next step. */
+static int job_run_next(Job *j) {
+        Queue *q = j->queue;
+        DaxMode mode;
+        DaxState state;
+        bool atomic;
+        Plan plan;
+        int r;
+
+        r = q->ops->read(q->userdata, j->device, &mode, &state, &atomic);
+        if (r == -ENOENT) {
+                job_finish(j, JOB_REMOVED, r);
+                return 0;
+        }
+        if (r >= 0)
+                r = plan_transition(mode, state, atomic, j->req.desired, &plan);
+        if (r < 0) {
+                job_finish(j, JOB_FAILED, r);
+                return 0;
+        }
+        if (plan.n_steps == 0) {
+                job_finish(j, JOB_DONE, 0);
+                return 0;
+        }
+        if (j->steps_run >= JOB_STEPS_MAX) {
+                /* The kernel keeps accepting steps without getting there: stop looping. */
+                job_finish(j, JOB_FAILED, j->last_error ?: -ELOOP);
+                return 0;
+        }
+
+        r = job_spawn_step(j, &plan.steps[0]);
+        if (r < 0) {
+                step_cleanup(j);
+                job_finish(j, JOB_FAILED, r);
+        }
+        return 0;
+}
+
+static int on_dispatch(sd_event_source *s, void *userdata) {
+        Queue *q = userdata;
+        Job *j = q->head;
+
+        if (q->running || !j)
+                return 0;
+
+        q->running = j;
+        j->started_usec = now_usec(CLOCK_MONOTONIC);
+        if (q->ops->read(q->userdata, j->device, &j->from_mode, &j->from_state, &(bool) { false }) < 0) {
+                j->from_mode = _DAX_MODE_INVALID;
+                j->from_state = _DAX_STATE_INVALID;
+        }
+        notify_device(q, j->device);
+        return job_run_next(j);
+}
+
+int queue_new(sd_event *e, const QueueOps *ops, void *userdata, Queue **ret) {
+        _cleanup_(queue_freep) Queue *q = NULL;
+        sigset_t ss;
+        int r;
+
+        /* sd-event child sources require SIGCHLD to be blocked. */
+        sigemptyset(&ss);
+        sigaddset(&ss, SIGCHLD);
+        if (sigprocmask(SIG_BLOCK, &ss, NULL) < 0)
+                return -errno;
+
+        q = calloc(1, sizeof(Queue));
+        if (!q)
+                return -ENOMEM;
+        q->event = sd_event_ref(e);
+        q->ops = ops;
+        q->userdata = userdata;
+
+        r = sd_event_add_defer(e, &q->dispatch_source, on_dispatch, q);
+        if (r < 0)
+                return r;
+        r = sd_event_source_set_enabled(q->dispatch_source, SD_EVENT_OFF);
+        if (r < 0)
+                return r;
+
+        *ret = TAKE_PTR(q);
+        return 0;
+}
+
+Queue *queue_free(Queue *q) {
+        if (!q)
+                return NULL;
+        q->dispatch_source = sd_event_source_disable_unref(q->dispatch_source);
+        while (q->head)
+                job_finish(q->head, JOB_CANCELLED, -ECANCELED);
+        sd_event_unref(q->event);
+        free(q);
+        return NULL;
+}
+
+static Job *find_queued(Queue *q, const char *device) {
+        for (Job *j = q->head; j; j = j->next)
+                if (j != q->running && streq(j->device, device))
+                        return j;
+        return NULL;
+}
+
+int queue_submit(Queue *q, const char *device, const JobRequest *req, void *waiter, Job **ret) {
+        Job *j, *old;
+
+        j = calloc(1, sizeof(Job));
+        if (!j)
+                return -ENOMEM;
+        j->device = strdup(device);
+        if (!j->device) {
+                free(j);
+                return -ENOMEM;
+        }
+        j->queue = q;
+        j->req = *req;
+        j->waiter = waiter;
+        j->attempts_left = req->retries;
+        j->result_fd = -EBADF;
+        j->from_mode = _DAX_MODE_INVALID;
+        j->from_state = _DAX_STATE_INVALID;
+
+        old = find_queued(q, device);
+        if (old) {
+                /* Take the older request's place in line; its caller learns it was superseded. */
+                j->prev = old->prev;
+                j->next = old;
+                if (old->prev)
+                        old->prev->next = j;
+                else
+                        q->head = j;
+                old->prev = j;
+                q->n_jobs++;
+                job_finish(old, JOB_SUPERSEDED, 0);
+        } else {
+                j->prev = q->tail;
+                if (q->tail)
+                        q->tail->next = j;
+                else
+                        q->head = j;
+                q->tail = j;
+                q->n_jobs++;
+                if (q->running && streq(q->running->device, device))
+                        /* The running one ends after its current step; this one continues. */
+                        q->running->superseded = true;
+        }
+
+        if (!q->running)
+                (void) sd_event_source_set_enabled(q->dispatch_source, SD_EVENT_ONESHOT);
+        notify_device(q, device);
+        if (ret)
+                *ret = j;
+        return 0;
+}
+
+void queue_forget_device(Queue *q, const char *device) {
+        Job *j;
+
+        /* The running job notices at its next re-read (-ENOENT). */
+        while ((j = find_queued(q, device)))
+                job_finish(j, JOB_REMOVED, -ENODEV);
+}

@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * The one global transition queue. Jobs ("bring device X to state Y") run
+ * strictly one at a time in FIFO order; each job runs one planned step at a
+ * time, re-reads the device and plans again until the device is where it was
+ * asked to be.
+ *
+ * A step runs in a forked child so the event loop (and D-Bus) stays
+ * responsive while the kernel offlines memory, and so a step that exceeds
+ * its timeout can be ended with SIGKILL: the kernel sees the fatal signal,
+ * rolls back and the write returns -EINTR in the dying child.
+ *
+ * The queue blocks SIGCHLD (sd-event child sources need that).
+ */
+
+#include <stdbool.h>
+#include <systemd/sd-event.h>
+
+#include "planner.h"
+#include "util.h"
+
+typedef enum Transition {
+        TRANSITION_IDLE,
+        TRANSITION_QUEUED,
+        TRANSITION_RUNNING,
+        _TRANSITION_MAX,
+} Transition;
+
+const char *transition_to_string(Transition t);
+
+typedef enum JobResult {
+        JOB_DONE,
+        JOB_FAILED,             /* the kernel refused; error says why */
+        JOB_TIMEOUT,            /* the last attempt exceeded TimeoutSec= */
+        JOB_SUPERSEDED,         /* a newer request for the device replaced it */
+        JOB_REMOVED,            /* the device went away */
+        JOB_CANCELLED,          /* the daemon is stopping */
+        _JOB_RESULT_MAX,
+} JobResult;
+
+const char *job_result_to_string(JobResult r);
+
+typedef struct JobRequest {
+        PolicyState desired;
+        usec_t timeout_usec;            /* per step; 0 or USEC_INFINITY: none */
+        unsigned retries;
+        usec_t retry_delay_usec;
+        int memmap_on_memory;           /* -1: leave alone */
+} JobRequest;
+
+typedef struct Queue Queue;
+typedef struct Job Job;
+
+typedef struct QueueOps {
+        /* Current mode/state of a device (parent side); -ENOENT when it is gone. */
+        int (*read)(void *userdata, const char *device, DaxMode *ret_mode, DaxState *ret_state, bool *ret_atomic);
+        /* Runs in the worker child: perform one step. */
+        int (*run_step)(void *userdata, const char *device, const Step *step, int memmap_on_memory);
+        /* Optional: a step is about to start / has finished. */
+        void (*step_started)(void *userdata, Job *job, const Step *step);
+        void (*step_finished)(void *userdata, Job *job, const Step *step, int error, usec_t duration);
+        /* Optional: the device's Transition or the queue length may have changed. */
+        void (*device_changed)(void *userdata, const char *device);
+        /* The job ends; its waiter must be answered here. Called exactly once per job. */
+        void (*job_finished)(void *userdata, Job *job, JobResult result, int error);
+} QueueOps;
+
+int queue_new(sd_event *e, const QueueOps *ops, void *userdata, Queue **ret);
+/* Kills a running step (the kernel rolls it back) and cancels every job. */
+Queue *queue_free(Queue *q);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Queue *, queue_free);
+
+/*
+ * Queue a job. A job already queued (not running) for the device is
+ * replaced in place and finishes with JOB_SUPERSEDED; a running one finishes
+ * so after its current step. waiter is opaque (the D-Bus call to answer).
+ */
+int queue_submit(Queue *q, const char *device, const JobRequest *req, void *waiter, Job **ret);
+
+/* The device went away: its queued jobs end with JOB_REMOVED. */
+void queue_forget_device(Queue *q, const char *device);
+
+unsigned queue_length(const Queue *q);
+Transition queue_device_transition(const Queue *q, const char *device);
+
+const char *job_device(const Job *j);
+const JobRequest *job_request(const Job *j);
+void *job_waiter(const Job *j);
+usec_t job_started_usec(const Job *j);
+/* What the device was when the job started running, for the audit record. */
+DaxMode job_from_mode(const Job *j);
+DaxState job_from_state(const Job *j);
+
+/* Upper bound of steps one job may take before it is declared stuck. */
+#define JOB_STEPS_MAX 8

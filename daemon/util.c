@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util.h"
+
+usec_t now_usec(clockid_t clock) {
+        struct timespec ts;
+
+        if (clock_gettime(clock, &ts) < 0)
+                return 0;
+        return (usec_t) ts.tv_sec * USEC_PER_SEC + (usec_t) ts.tv_nsec / 1000;
+}
+
+int read_one_line(const char *path, char **ret) {
+        _cleanup_fclose_ FILE *f = NULL;
+        _cleanup_free_ char *line = NULL;
+        size_t sz = 0;
+        ssize_t n;
+
+        f = fopen(path, "re");
+        if (!f)
+                return -errno;
+
+        errno = 0;
+        n = getline(&line, &sz, f);
+        if (n < 0) {
+                if (ferror(f))
+                        return errno > 0 ? -errno : -EIO;
+                /* An empty file reads as an empty string, like an empty attribute. */
+                free(line);
+                line = strdup("");
+                if (!line)
+                        return -ENOMEM;
+                n = 0;
+        }
+        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == ' '))
+                line[--n] = '\0';
+
+        *ret = TAKE_PTR(line);
+        return 0;
+}
+
+int read_u64(const char *path, uint64_t *ret) {
+        _cleanup_free_ char *s = NULL;
+        char *end;
+        int r;
+
+        r = read_one_line(path, &s);
+        if (r < 0)
+                return r;
+        errno = 0;
+        /* sysfs prints sizes in decimal and addresses as 0x...: base 0 takes both. */
+        unsigned long long v = strtoull(s, &end, 0);
+        if (errno != 0 || end == s || *end != '\0')
+                return -EINVAL;
+        *ret = v;
+        return 0;
+}
+
+int read_int(const char *path, int *ret) {
+        _cleanup_free_ char *s = NULL;
+        char *end;
+        int r;
+
+        r = read_one_line(path, &s);
+        if (r < 0)
+                return r;
+        errno = 0;
+        long v = strtol(s, &end, 10);
+        if (errno != 0 || end == s || *end != '\0' || v < INT32_MIN || v > INT32_MAX)
+                return -EINVAL;
+        *ret = (int) v;
+        return 0;
+}
+
+int write_one_line(const char *path, const char *value) {
+        _cleanup_close_ int fd = -EBADF;
+        size_t len = strlen(value);
+        ssize_t n;
+
+        fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+
+        /* One write() call: sysfs store() sees the whole value at once. */
+        n = write(fd, value, len);
+        if (n < 0)
+                return -errno;
+        if ((size_t) n != len)
+                return -EIO;
+        return 0;
+}
+
+char *strjoin_path(const char *a, const char *b) {
+        char *s;
+
+        if (asprintf(&s, "%s/%s", a, b) < 0)
+                return NULL;
+        return s;
+}
