@@ -1,0 +1,449 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daxhpctl-policy.h"
+#include "macro.h"
+#include "policy.h"
+#include "sysfs-scan.h"
+
+#define POLICY_DIRS_MAX 16
+
+typedef struct Options {
+        const char *root;
+        const char *dirs[POLICY_DIRS_MAX + 1];
+        size_t n_dirs;
+        bool json;
+} Options;
+
+static void json_string(FILE *f, const char *s) {
+        if (!s) {
+                fputs("null", f);
+                return;
+        }
+        fputc('"', f);
+        for (const unsigned char *p = (const unsigned char *) s; *p; p++) {
+                switch (*p) {
+                case '"':
+                        fputs("\\\"", f);
+                        break;
+                case '\\':
+                        fputs("\\\\", f);
+                        break;
+                case '\n':
+                        fputs("\\n", f);
+                        break;
+                case '\t':
+                        fputs("\\t", f);
+                        break;
+                default:
+                        if (*p < 0x20)
+                                fprintf(f, "\\u%04x", *p);
+                        else
+                                fputc(*p, f);
+                }
+        }
+        fputc('"', f);
+}
+
+static int parse_options(int argc, char *argv[], Options *o, bool want_root) {
+        static const struct option options[] = {
+                { "root",       required_argument, NULL, 'r' },
+                { "policy-dir", required_argument, NULL, 'd' },
+                { "json",       no_argument,       NULL, 'j' },
+                { "help",       no_argument,       NULL, 'h' },
+                {}
+        };
+        int c;
+
+        optind = 0; /* reinitialize getopt: argv starts at the verb */
+        while ((c = getopt_long(argc, argv, "+h", options, NULL)) >= 0)
+                switch (c) {
+                case 'r':
+                        if (!want_root) {
+                                fprintf(stderr, "%s: --root is not supported here\n", argv[0]);
+                                return -EINVAL;
+                        }
+                        o->root = optarg;
+                        break;
+                case 'd':
+                        if (!want_root) {
+                                fprintf(stderr, "%s: pass files or directories as arguments instead of --policy-dir\n", argv[0]);
+                                return -EINVAL;
+                        }
+                        if (o->n_dirs >= POLICY_DIRS_MAX) {
+                                fprintf(stderr, "%s: too many --policy-dir\n", argv[0]);
+                                return -E2BIG;
+                        }
+                        o->dirs[o->n_dirs++] = optarg;
+                        o->dirs[o->n_dirs] = NULL;
+                        break;
+                case 'j':
+                        o->json = true;
+                        break;
+                case 'h':
+                        printf("%s\n",
+                               want_root ? "daxhpctl explain DEVICE | plan [--root DIR] [--policy-dir DIR]... [--json]"
+                                         : "daxhpctl verify [FILE|DIR...] [--json]");
+                        return 0;
+                default:
+                        return -EINVAL;
+                }
+        return 1;
+}
+
+/* Diagnostics go to stderr for explain/plan: the decision is the output. */
+static void print_diagnostics(FILE *f, const PolicySet *set) {
+        for (size_t i = 0; i < policy_set_n_diagnostics(set); i++) {
+                const PolicyDiagnostic *d = policy_set_diagnostic(set, i);
+                _cleanup_free_ char *s = NULL;
+
+                if (policy_diagnostic_format(d, &s) < 0)
+                        continue;
+                if (d->level == POLICY_DIAGNOSTIC_WARNING) {
+                        /* "path:line: warning: message" */
+                        const char *m = s + strlen(s) - strlen(d->message);
+                        fprintf(f, "%.*swarning: %s\n", (int) (m - s), s, m);
+                } else
+                        fprintf(f, "%s\n", s);
+        }
+}
+
+static void json_diagnostics(FILE *f, const PolicySet *set) {
+        fputs("\"diagnostics\":[", f);
+        for (size_t i = 0; i < policy_set_n_diagnostics(set); i++) {
+                const PolicyDiagnostic *d = policy_set_diagnostic(set, i);
+
+                fprintf(f, "%s{\"level\":\"%s\",\"file\":", i ? "," : "", policy_diagnostic_level_to_string(d->level));
+                json_string(f, d->file);
+                fprintf(f, ",\"line\":%u,\"message\":", d->line);
+                json_string(f, d->message);
+                fputc('}', f);
+        }
+        fputc(']', f);
+}
+
+int verb_verify(int argc, char *argv[], bool json) {
+        _cleanup_(policy_set_freep) PolicySet *set = NULL;
+        Options o = { .json = json };
+        size_t n_warnings;
+        int r;
+
+        r = parse_options(argc, argv, &o, false);
+        if (r <= 0)
+                return r;
+
+        if (optind < argc)
+                r = policy_set_load_paths(argv + optind, &set);
+        else
+                r = policy_set_load(NULL, &set);
+        if (r < 0) {
+                fprintf(stderr, "Failed to load policy files: %s\n", strerror(-r));
+                return r;
+        }
+
+        n_warnings = policy_set_n_diagnostics(set) - policy_set_n_errors(set);
+
+        if (o.json) {
+                fputs("{\"files\":[", stdout);
+                for (size_t i = 0; i < policy_set_n_files(set); i++) {
+                        const PolicyFile *f = policy_set_file(set, i);
+
+                        fputs(i ? ",{\"path\":" : "{\"path\":", stdout);
+                        json_string(stdout, policy_file_path(f));
+                        fputs(",\"dropins\":[", stdout);
+                        for (size_t j = 0; j < policy_file_n_dropins(f); j++) {
+                                if (j)
+                                        fputc(',', stdout);
+                                json_string(stdout, policy_file_dropin(f, j));
+                        }
+                        fprintf(stdout, "],\"state\":\"%s\"}", policy_state_to_string(policy_file_policy(f)->state));
+                }
+                fprintf(stdout, "],\"rejected\":%zu,\"errors\":%zu,\"warnings\":%zu,",
+                        policy_set_n_rejected(set), policy_set_n_errors(set), n_warnings);
+                json_diagnostics(stdout, set);
+                fputs("}\n", stdout);
+        } else {
+                print_diagnostics(stdout, set);
+                printf("%zu file%s accepted, %zu rejected, %zu error%s, %zu warning%s.\n",
+                       policy_set_n_files(set), policy_set_n_files(set) == 1 ? "" : "s",
+                       policy_set_n_rejected(set),
+                       policy_set_n_errors(set), policy_set_n_errors(set) == 1 ? "" : "s",
+                       n_warnings, n_warnings == 1 ? "" : "s");
+        }
+
+        return policy_set_n_errors(set) > 0 ? 1 : 0;
+}
+
+static int load_for_devices(const Options *o, PolicySet **ret) {
+        int r;
+
+        r = policy_set_load(o->n_dirs > 0 ? o->dirs : NULL, ret);
+        if (r < 0) {
+                fprintf(stderr, "Failed to load policy files: %s\n", strerror(-r));
+                return r;
+        }
+        print_diagnostics(stderr, *ret);
+        return 0;
+}
+
+/* What reaching the policy's state takes from the device's current mode. */
+static const char *plan_action(const DeviceInfo *d, const Policy *p, char *buf, size_t l) {
+        bool ram = d->mode && streq(d->mode, "system-ram");
+
+        if (!p)
+                return "none (no policy file matches)";
+
+        switch (p->state) {
+        case POLICY_STATE_IGNORE:
+                return "none (ignored)";
+        case POLICY_STATE_DEVDAX:
+                if (d->mode && streq(d->mode, "devdax"))
+                        return "none (already devdax)";
+                if (ram)
+                        return "offline the memory, rebind to device_dax";
+                return "bind device_dax";
+        case POLICY_STATE_UNPLUGGED:
+                if (ram)
+                        return "offline and unplug the memory, keep kmem bound";
+                return "bind kmem, leave the memory unplugged";
+        default:
+                if (ram)
+                        snprintf(buf, l, "check the memory is %s, reapply if not", policy_state_to_string(p->state));
+                else
+                        snprintf(buf, l, "bind kmem, online the memory as %s", policy_state_to_string(p->state));
+                return buf;
+        }
+}
+
+static const char *fmt_size(char *buf, size_t l, uint64_t v) {
+        static const char units[] = "KMGTPE";
+        int i = -1;
+        double d = (double) v;
+
+        while (d >= 1024 && i < 5) {
+                d /= 1024;
+                i++;
+        }
+        if (i < 0)
+                snprintf(buf, l, "%" PRIu64 "B", v);
+        else
+                snprintf(buf, l, "%.*f%c", d == (uint64_t) d ? 0 : 1, d, units[i]);
+        return buf;
+}
+
+static void print_policy(FILE *f, const Policy *p) {
+        char t[64], u[64];
+
+        fprintf(f, "  State=%s\n  MemmapOnMemory=%s\n  OnDrift=%s\n  TimeoutSec=%s\n  Retries=%u\n  RetryDelaySec=%s\n",
+                policy_state_to_string(p->state),
+                p->memmap_on_memory < 0 ? "(kernel default)" : p->memmap_on_memory ? "yes" : "no",
+                policy_on_drift_to_string(p->on_drift),
+                policy_format_timespan(t, sizeof(t), p->timeout_usec),
+                p->retries,
+                policy_format_timespan(u, sizeof(u), p->retry_delay_usec));
+}
+
+static void json_policy(FILE *f, const Policy *p) {
+        if (!p) {
+                fputs("null", f);
+                return;
+        }
+        fprintf(f, "{\"State\":\"%s\",\"MemmapOnMemory\":%s,\"OnDrift\":\"%s\",",
+                policy_state_to_string(p->state),
+                p->memmap_on_memory < 0 ? "null" : p->memmap_on_memory ? "true" : "false",
+                policy_on_drift_to_string(p->on_drift));
+        if (p->timeout_usec == POLICY_USEC_INFINITY)
+                fputs("\"TimeoutUSec\":null,", f);
+        else
+                fprintf(f, "\"TimeoutUSec\":%" PRIu64 ",", p->timeout_usec);
+        fprintf(f, "\"Retries\":%u,\"RetryDelayUSec\":%" PRIu64 "}", p->retries, p->retry_delay_usec);
+}
+
+static void json_device(FILE *f, const DeviceInfo *d) {
+        fputs("{\"name\":", f);
+        json_string(f, d->name);
+        fputs(",\"path\":", f);
+        json_string(f, d->path);
+        fputs(",\"region\":", f);
+        json_string(f, d->region);
+        fprintf(f, ",\"target_node\":%d,\"size\":%" PRIu64 ",\"provider\":", d->target_node, d->size);
+        json_string(f, d->provider);
+        fputs(",\"mode\":", f);
+        json_string(f, d->mode);
+        fputc('}', f);
+}
+
+int verb_explain(int argc, char *argv[], bool json) {
+        _cleanup_(policy_set_freep) PolicySet *set = NULL;
+        Options o = { .root = "/sys", .json = json };
+        DeviceInfo dev = { .target_node = -1 };
+        const PolicyFile *decider = NULL;
+        char buf[256];
+        int r;
+
+        r = parse_options(argc, argv, &o, true);
+        if (r <= 0)
+                return r;
+        if (optind + 1 != argc) {
+                fprintf(stderr, "explain: expected exactly one DEVICE\n");
+                return -EINVAL;
+        }
+
+        r = dax_scan_device(o.root, argv[optind], &dev);
+        if (r == -ENODEV || r == -EINVAL) {
+                fprintf(stderr, "explain: no dax device '%s' under %s/bus/dax/devices\n", argv[optind], o.root);
+                return 1;
+        }
+        if (r < 0) {
+                fprintf(stderr, "explain: failed to read %s: %s\n", argv[optind], strerror(-r));
+                return r;
+        }
+
+        r = load_for_devices(&o, &set);
+        if (r < 0)
+                goto finish;
+
+        if (o.json) {
+                fputs("{\"device\":", stdout);
+                json_device(stdout, &dev);
+                fputs(",\"files\":[", stdout);
+        } else {
+                printf("Device:   %s\n  Path:     %s\n  Region:   %s\n  Provider: %s\n",
+                       dev.name, strempty(dev.path), dev.region ?: "(unknown)", dev.provider ?: "(unknown)");
+                if (dev.target_node >= 0)
+                        printf("  Node:     %d\n", dev.target_node);
+                else
+                        printf("  Node:     (unknown)\n");
+                printf("  Size:     %s (%" PRIu64 " bytes)\n  Mode:     %s\n",
+                       fmt_size(buf, sizeof(buf), dev.size), dev.size, strempty(dev.mode));
+                printf("Files, in match order:\n");
+        }
+
+        for (size_t i = 0; i < policy_set_n_files(set) && !decider; i++) {
+                const PolicyFile *f = policy_set_file(set, i);
+                _cleanup_free_ char *reason = NULL;
+
+                r = policy_file_test(f, &dev, &reason);
+                if (r < 0)
+                        goto finish;
+                if (r > 0)
+                        decider = f;
+                if (o.json) {
+                        fprintf(stdout, "%s{\"path\":", i ? "," : "");
+                        json_string(stdout, policy_file_path(f));
+                        fprintf(stdout, ",\"matches\":%s,\"reason\":", r > 0 ? "true" : "false");
+                        json_string(stdout, reason);
+                        fputc('}', stdout);
+                } else
+                        printf("  %s %s\n    %s\n", r > 0 ? "MATCH" : "skip ", policy_file_path(f), reason);
+        }
+
+        const Policy *p = decider ? policy_file_policy(decider) : NULL;
+        if (o.json) {
+                fputs("],\"decided_by\":", stdout);
+                json_string(stdout, decider ? policy_file_path(decider) : NULL);
+                fputs(",\"policy\":", stdout);
+                json_policy(stdout, p);
+                fputs(",\"action\":", stdout);
+                json_string(stdout, plan_action(&dev, p, buf, sizeof(buf)));
+                fputs("}\n", stdout);
+        } else {
+                if (policy_set_n_files(set) == 0)
+                        printf("  (no policy files)\n");
+                if (decider) {
+                        printf("Decided by: %s\n", policy_file_path(decider));
+                        for (size_t j = 0; j < policy_file_n_dropins(decider); j++)
+                                printf("  drop-in: %s\n", policy_file_dropin(decider, j));
+                        print_policy(stdout, p);
+                } else
+                        printf("Decided by: nothing (no file matches; the device is left alone)\n");
+                printf("Action:   %s\n", plan_action(&dev, p, buf, sizeof(buf)));
+        }
+        r = 0;
+
+finish:
+        dax_device_info_done(&dev);
+        return r;
+}
+
+int verb_plan(int argc, char *argv[], bool json) {
+        _cleanup_(policy_set_freep) PolicySet *set = NULL;
+        Options o = { .root = "/sys", .json = json };
+        DeviceInfo *devs = NULL;
+        size_t n = 0;
+        int r;
+
+        r = parse_options(argc, argv, &o, true);
+        if (r <= 0)
+                return r;
+        if (optind != argc) {
+                fprintf(stderr, "plan: unexpected argument '%s'\n", argv[optind]);
+                return -EINVAL;
+        }
+
+        r = dax_scan_sysfs(o.root, &devs, &n);
+        if (r < 0) {
+                fprintf(stderr, "plan: failed to scan %s: %s\n", o.root, strerror(-r));
+                return r;
+        }
+        r = load_for_devices(&o, &set);
+        if (r < 0)
+                goto finish;
+
+        if (o.json)
+                fputs("[", stdout);
+        else
+                printf("%-10s %-8s %-4s %-7s %-10s %-14s %-24s %s\n",
+                       "DEVICE", "PROVIDER", "NODE", "SIZE", "MODE", "STATE", "FILE", "ACTION");
+
+        for (size_t i = 0; i < n; i++) {
+                PolicyMatch m = {};
+                char node[16], size[32], act[256];
+                const Policy *p;
+
+                r = policy_set_match(set, devs + i, &m);
+                if (r < 0)
+                        goto finish;
+                p = m.file ? policy_file_policy(m.file) : NULL;
+
+                if (o.json) {
+                        fputs(i ? ",{\"device\":" : "{\"device\":", stdout);
+                        json_device(stdout, devs + i);
+                        fputs(",\"file\":", stdout);
+                        json_string(stdout, m.file ? policy_file_path(m.file) : NULL);
+                        fputs(",\"reason\":", stdout);
+                        json_string(stdout, m.reason);
+                        fputs(",\"policy\":", stdout);
+                        json_policy(stdout, p);
+                        fputs(",\"action\":", stdout);
+                        json_string(stdout, plan_action(devs + i, p, act, sizeof(act)));
+                        fputc('}', stdout);
+                } else {
+                        if (devs[i].target_node >= 0)
+                                snprintf(node, sizeof(node), "%d", devs[i].target_node);
+                        else
+                                snprintf(node, sizeof(node), "-");
+                        printf("%-10s %-8s %-4s %-7s %-10s %-14s %-24s %s\n",
+                               devs[i].name, devs[i].provider ?: "-", node, fmt_size(size, sizeof(size), devs[i].size),
+                               strempty(devs[i].mode), p ? policy_state_to_string(p->state) : "-",
+                               m.file ? policy_file_name(m.file) : "-",
+                               plan_action(devs + i, p, act, sizeof(act)));
+                }
+                policy_match_done(&m);
+        }
+        if (o.json)
+                fputs("]\n", stdout);
+        else if (n == 0)
+                printf("(no dax devices under %s/bus/dax/devices)\n", o.root);
+        r = 0;
+
+finish:
+        dax_scan_free(devs, n);
+        return r;
+}
