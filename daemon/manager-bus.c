@@ -177,6 +177,19 @@ int manager_bus_connect(Manager *m) {
                 return log_error_errno(r, "Failed to connect to the system bus: %m");
         (void) sd_bus_set_description(m->bus, "daxhpd");
 
+        r = manager_bus_register(m);
+        if (r < 0)
+                return r;
+
+        r = sd_bus_attach_event(m->bus, m->event, SD_EVENT_PRIORITY_NORMAL);
+        if (r < 0)
+                return log_error_errno(r, "Failed to attach the bus to the event loop: %m");
+        return 0;
+}
+
+int manager_bus_register(Manager *m) {
+        int r;
+
         r = sd_bus_add_object_vtable(m->bus, NULL, MANAGER_PATH, MANAGER_INTERFACE, manager_vtable, m);
         if (r < 0)
                 return log_error_errno(r, "Failed to register the manager object: %m");
@@ -190,10 +203,6 @@ int manager_bus_connect(Manager *m) {
         r = sd_bus_add_object_manager(m->bus, NULL, MANAGER_PATH);
         if (r < 0)
                 return log_error_errno(r, "Failed to register the object manager: %m");
-
-        r = sd_bus_attach_event(m->bus, m->event, SD_EVENT_PRIORITY_NORMAL);
-        if (r < 0)
-                return log_error_errno(r, "Failed to attach the bus to the event loop: %m");
         return 0;
 }
 

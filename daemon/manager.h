@@ -85,6 +85,8 @@ void manager_device_event(Manager *m, Device *d);
 
 /* manager-bus.c / device-bus.c */
 int manager_bus_connect(Manager *m);
+/* The objects and vtables on m->bus, however it was connected (tests use a socketpair). */
+int manager_bus_register(Manager *m);
 int manager_bus_request_name(Manager *m);
 int manager_bus_send_changed(Manager *m, const char *property);
 int device_bus_send_changed(Device *d);
