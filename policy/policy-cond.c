@@ -56,6 +56,9 @@ static int cond_item_parse(CondItem *it, MatchKey k, char *word, char **ret_erro
 
         switch (match_key_kind(k)) {
         case COND_GLOB:
+                /* fnmatch() without flags: only these characters are special. */
+                it->literal = strcspn(word, "*?[\\");
+                it->is_literal = word[it->literal] == '\0';
                 break;
 
         case COND_NODE:
@@ -97,6 +100,37 @@ static int cond_item_parse(CondItem *it, MatchKey k, char *word, char **ret_erro
 
         it->word = word;
         return 0;
+}
+
+static uint64_t hash_bytes(uint64_t h, const void *p, size_t n) {
+        const unsigned char *b = p;
+
+        for (size_t i = 0; i < n; i++) {
+                h ^= b[i];
+                h *= UINT64_C(0x100000001b3);
+        }
+        return h;
+}
+
+static void cond_rehash(Cond *c, MatchKey k) {
+        CondKind kind = match_key_kind(k);
+
+        c->hash = 0;
+        for (size_t i = 0; i < c->n; i++) {
+                const CondItem *it = c->items + i;
+                uint64_t h = UINT64_C(0xcbf29ce484222325);
+
+                h = hash_bytes(h, &it->invert, sizeof(it->invert));
+                if (kind == COND_NODE || kind == COND_SIZE) {
+                        h = hash_bytes(h, &it->lo, sizeof(it->lo));
+                        h = hash_bytes(h, &it->hi, sizeof(it->hi));
+                } else {
+                        h = hash_bytes(h, it->word, strlen(it->word) + 1);
+                        if (it->value)
+                                h = hash_bytes(h, it->value, strlen(it->value));
+                }
+                c->hash += h; /* a sum does not depend on the order of the items */
+        }
 }
 
 int cond_parse(Cond *c, MatchKey k, const char *value, char **ret_error) {
@@ -149,6 +183,7 @@ int cond_parse(Cond *c, MatchKey k, const char *value, char **ret_error) {
                 *ret_error = strdup_printf("Invalid %s= value '%s': no pattern after '!'", match_key_to_string(k), value);
                 return -EINVAL;
         }
+        cond_rehash(c, k);
         return 0;
 
 fail:
@@ -189,6 +224,8 @@ bool cond_items_subset(const Cond *a, const Cond *b, MatchKey k) {
 }
 
 bool cond_equal(const Cond *a, const Cond *b, MatchKey k) {
+        if (a->n != b->n || a->hash != b->hash)
+                return false;
         return cond_items_subset(a, b, k) && cond_items_subset(b, a, k);
 }
 
@@ -258,74 +295,86 @@ int policy_file_format_match(const PolicyFile *f, char **ret) {
         return *ret ? 0 : -ENOMEM;
 }
 
-bool cond_test(const Cond *c, MatchKey k, const DeviceInfo *dev, StrBuf *reason) {
-        char buf[64];
-        const char *s = NULL;
-        bool ok;
-
+static const char *device_string(MatchKey k, const DeviceInfo *dev) {
         switch (k) {
         case MATCH_NAME:
-                s = dev->name;
-                break;
+                return dev->name;
         case MATCH_PATH:
-                s = dev->path;
-                break;
+                return dev->path;
         case MATCH_REGION:
-                s = dev->region;
-                break;
+                return dev->region;
         case MATCH_PROVIDER:
-                s = dev->provider;
-                break;
+                return dev->provider;
         case MATCH_MODE:
-                s = dev->mode;
-                break;
+                return dev->mode;
         default:
-                break;
+                return NULL;
         }
+}
+
+static void explain_property(const Cond *c, const DeviceInfo *dev, bool ok, StrBuf *reason) {
+        if (!dev->properties) {
+                strbuf_append(reason, " did not match: properties unknown");
+                return;
+        }
+        if (ok) {
+                strbuf_append(reason, " matched");
+                return;
+        }
+        for (size_t i = 0; i < c->n; i++) {
+                const CondItem *it = c->items + i;
+                const char *v = strv_find_prefix_value(dev->properties, it->word);
+
+                if (property_item_holds(it, dev->properties) != it->invert)
+                        continue;
+                if (v)
+                        strbuf_append(reason, " did not match: %s=\"%s\"", it->word, v);
+                else
+                        strbuf_append(reason, " did not match: %s unset", it->word);
+                return;
+        }
+}
+
+bool cond_test(const Cond *c, MatchKey k, const DeviceInfo *dev, StrBuf *reason) {
+        char buf[64];
+        const char *s;
+        bool ok;
 
         switch (k) {
         case MATCH_TARGET_NODE:
                 ok = dev->target_node >= 0 && range_list_test(c, (uint64_t) dev->target_node);
-                if (dev->target_node >= 0)
-                        snprintf(buf, sizeof(buf), "%d", dev->target_node);
-                s = dev->target_node >= 0 ? buf : NULL;
                 break;
         case MATCH_SIZE:
                 ok = range_list_test(c, dev->size);
-                s = format_size(buf, sizeof(buf), dev->size);
                 break;
         case MATCH_PROPERTY:
                 ok = property_list_test(c, dev->properties);
                 break;
         default:
-                ok = glob_list_test(c, s);
+                ok = glob_list_test(c, device_string(k, dev));
         }
 
-        if (reason) {
-                append_cond(reason, c, k);
-                if (k == MATCH_PROPERTY) {
-                        if (!dev->properties)
-                                strbuf_append(reason, " did not match: properties unknown");
-                        else if (ok)
-                                strbuf_append(reason, " matched");
-                        else
-                                for (size_t i = 0; i < c->n; i++) {
-                                        const CondItem *it = c->items + i;
-                                        const char *v = strv_find_prefix_value(dev->properties, it->word);
-                                        bool holds = property_item_holds(it, dev->properties);
+        if (!reason)
+                return ok;
 
-                                        if (holds != it->invert)
-                                                continue;
-                                        if (v)
-                                                strbuf_append(reason, " did not match: %s=\"%s\"", it->word, v);
-                                        else
-                                                strbuf_append(reason, " did not match: %s unset", it->word);
-                                        break;
-                                }
-                } else if (!s)
-                        strbuf_append(reason, " did not match: %s unknown", match_key_to_string(k));
-                else
-                        strbuf_append(reason, " %s \"%s\"", ok ? "matched" : "did not match", s);
+        append_cond(reason, c, k);
+        switch (k) {
+        case MATCH_PROPERTY:
+                explain_property(c, dev, ok, reason);
+                return ok;
+        case MATCH_TARGET_NODE:
+                snprintf(buf, sizeof(buf), "%d", dev->target_node);
+                s = dev->target_node >= 0 ? buf : NULL;
+                break;
+        case MATCH_SIZE:
+                s = format_size(buf, sizeof(buf), dev->size);
+                break;
+        default:
+                s = device_string(k, dev);
         }
+        if (!s)
+                strbuf_append(reason, " did not match: %s unknown", match_key_to_string(k));
+        else
+                strbuf_append(reason, " %s \"%s\"", ok ? "matched" : "did not match", s);
         return ok;
 }

@@ -82,6 +82,14 @@ int policy_file_test(const PolicyFile *f, const DeviceInfo *dev, char **ret_reas
         StrBuf *reason = ret_reason ? &b : NULL;
         bool first = true;
 
+        if (!ret_reason) {
+                /* The hot path of policy_set_match(): no explanation. */
+                for (MatchKey k = 0; k < _MATCH_KEY_MAX; k++)
+                        if (f->match[k].n > 0 && !cond_test(f->match + k, k, dev, NULL))
+                                return 0;
+                return 1;
+        }
+
         if (policy_file_matches_all_internal(f)) {
                 if (ret_reason) {
                         *ret_reason = strdup("empty [Match] matches every device");

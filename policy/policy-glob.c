@@ -22,7 +22,13 @@ bool glob_list_test(const Cond *c, const char *s) {
 
         for (size_t i = 0; i < c->n; i++) {
                 const CondItem *it = c->items + i;
-                bool m = fnmatch(it->word, s, 0) == 0;
+                bool m;
+
+                /* Most patterns fail on their literal prefix: skip fnmatch() then. */
+                if (it->is_literal)
+                        m = streq(it->word, s);
+                else
+                        m = strncmp(it->word, s, it->literal) == 0 && fnmatch(it->word, s, 0) == 0;
 
                 if (it->invert) {
                         if (m)

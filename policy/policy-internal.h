@@ -44,11 +44,14 @@ typedef struct CondItem {
         char *word;             /* as written, without the '!' */
         char *value;            /* COND_PROPERTY: the glob after '=' (word holds "KEY") */
         uint64_t lo, hi;        /* COND_NODE, COND_SIZE: inclusive bounds */
+        size_t literal;         /* COND_GLOB: length of the leading part without glob characters */
+        bool is_literal;        /* COND_GLOB: no glob characters at all */
 } CondItem;
 
 typedef struct Cond {
         CondItem *items;
         size_t n;
+        uint64_t hash;          /* order-independent digest of the items, for quick comparisons */
 } Cond;
 
 const char *match_key_to_string(MatchKey k);

@@ -268,7 +268,8 @@ static int loader_finish(Loader *l) {
         size_t n = 0;
         int r;
 
-        qsort(l->cands, l->n_cands, sizeof(Candidate), candidate_cmp);
+        if (l->n_cands > 1)
+                qsort(l->cands, l->n_cands, sizeof(Candidate), candidate_cmp);
 
         /* Keep the first (highest priority) candidate of each name/drop-in pair. */
         for (size_t i = 0; i < l->n_cands; i++) {
