@@ -1,0 +1,544 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "daxhpctl-bus.h"
+#include "daxhpctl-output.h"
+#include "macro.h"
+
+
+/* A device transition may take as long as the kernel needs: never time out. */
+#define CALL_FOREVER UINT64_MAX
+
+void device_props_done(DeviceProps *p) {
+        free(p->path);
+        free(p->name);
+        free(p->sysfs_path);
+        free(p->region);
+        free(p->provider);
+        free(p->mode);
+        free(p->state);
+        free(p->desired_state);
+        free(p->policy_file);
+        free(p->transition);
+        free(p->last_error);
+        *p = (DeviceProps) { .target_node = -1 };
+}
+
+static int read_string_variant(sd_bus_message *m, char **dst) {
+        const char *s;
+        int r;
+
+        r = sd_bus_message_read(m, "v", "s", &s);
+        if (r < 0)
+                return r;
+        char *c = strdup(s);
+        if (!c)
+                return -ENOMEM;
+        free(*dst);
+        *dst = c;
+        return 0;
+}
+
+int device_props_read(sd_bus_message *m, DeviceProps *p) {
+        static const struct {
+                const char *name;
+                size_t offset;
+        } strings[] = {
+                { "Name",         offsetof(DeviceProps, name)          },
+                { "SysfsPath",    offsetof(DeviceProps, sysfs_path)    },
+                { "Region",       offsetof(DeviceProps, region)        },
+                { "Provider",     offsetof(DeviceProps, provider)      },
+                { "Mode",         offsetof(DeviceProps, mode)          },
+                { "State",        offsetof(DeviceProps, state)         },
+                { "DesiredState", offsetof(DeviceProps, desired_state) },
+                { "PolicyFile",   offsetof(DeviceProps, policy_file)   },
+                { "Transition",   offsetof(DeviceProps, transition)    },
+                { "LastError",    offsetof(DeviceProps, last_error)    },
+        };
+        int r;
+
+        r = sd_bus_message_enter_container(m, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
+                const char *key;
+                bool done = false;
+
+                r = sd_bus_message_read(m, "s", &key);
+                if (r < 0)
+                        return r;
+                for (size_t i = 0; i < ELEMENTSOF(strings); i++)
+                        if (streq(key, strings[i].name)) {
+                                r = read_string_variant(m, (char **) ((uint8_t *) p + strings[i].offset));
+                                if (r < 0)
+                                        return r;
+                                done = true;
+                        }
+                if (!done) {
+                        if (streq(key, "Size"))
+                                r = sd_bus_message_read(m, "v", "t", &p->size);
+                        else if (streq(key, "TargetNode"))
+                                r = sd_bus_message_read(m, "v", "i", &p->target_node);
+                        else if (streq(key, "LastChangeUSec"))
+                                r = sd_bus_message_read(m, "v", "t", &p->last_change_usec);
+                        else
+                                r = sd_bus_message_skip(m, "v");
+                        if (r < 0)
+                                return r;
+                }
+                r = sd_bus_message_exit_container(m);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(m);
+}
+
+static void props_to_json(JsonWriter *w, const DeviceProps *p) {
+        json_object_open(w);
+        json_key(w, "Name");           json_string(w, p->name);
+        json_key(w, "Path");           json_string(w, p->path);
+        json_key(w, "SysfsPath");      json_string(w, p->sysfs_path);
+        json_key(w, "Size");           json_u64(w, p->size);
+        json_key(w, "TargetNode");     json_i64(w, p->target_node);
+        json_key(w, "Region");         json_string(w, p->region);
+        json_key(w, "Provider");       json_string(w, p->provider);
+        json_key(w, "Mode");           json_string(w, p->mode);
+        json_key(w, "State");          json_string(w, p->state);
+        json_key(w, "DesiredState");   json_string(w, p->desired_state);
+        json_key(w, "PolicyFile");     json_string(w, p->policy_file);
+        json_key(w, "Transition");     json_string(w, p->transition);
+        json_key(w, "LastError");      json_string(w, p->last_error);
+        json_key(w, "LastChangeUSec"); json_u64(w, p->last_change_usec);
+        json_object_close(w);
+}
+
+void device_props_json(const DeviceProps *p, bool newline) {
+        JsonWriter w;
+
+        json_begin(&w, stdout);
+        props_to_json(&w, p);
+        if (newline)
+                json_end(&w);
+}
+
+int bus_connect(sd_bus **ret) {
+        int r = sd_bus_open_system(ret);
+
+        if (r < 0) {
+                fprintf(stderr, "Failed to connect to the system bus: %s\n", strerror(-r));
+                return -r;
+        }
+        return 0;
+}
+
+int bus_fail(const char *what, const sd_bus_error *e, int r) {
+        if (e && sd_bus_error_is_set(e))
+                fprintf(stderr, "Failed to %s: %s: %s\n", what, e->name, strempty(e->message));
+        else
+                fprintf(stderr, "Failed to %s: %s\n", what, strerror(r < 0 ? -r : r));
+        return 1;
+}
+
+typedef struct DeviceList {
+        DeviceProps *items;
+        size_t n;
+} DeviceList;
+
+static void device_list_done(DeviceList *l) {
+        for (size_t i = 0; i < l->n; i++)
+                device_props_done(&l->items[i]);
+        free(l->items);
+        *l = (DeviceList) {};
+}
+
+static int cmp_devices(const void *a, const void *b) {
+        const DeviceProps *x = a, *y = b;
+        return strverscmp(strempty(x->name), strempty(y->name));
+}
+
+/* All devices in one GetManagedObjects() call, sorted by name. */
+static int fetch_devices(sd_bus *bus, DeviceList *ret, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        DeviceList l = {};
+        int r;
+
+        r = sd_bus_call_method(bus, DAXHP_BUS_NAME, DAXHP_MANAGER_PATH,
+                               "org.freedesktop.DBus.ObjectManager", "GetManagedObjects",
+                               error, &reply, "");
+        if (r < 0)
+                return r;
+        r = sd_bus_message_enter_container(reply, 'a', "{oa{sa{sv}}}");
+        if (r < 0)
+                goto fail;
+        while ((r = sd_bus_message_enter_container(reply, 'e', "oa{sa{sv}}")) > 0) {
+                const char *path;
+
+                r = sd_bus_message_read(reply, "o", &path);
+                if (r < 0)
+                        goto fail;
+                r = sd_bus_message_enter_container(reply, 'a', "{sa{sv}}");
+                if (r < 0)
+                        goto fail;
+                while ((r = sd_bus_message_enter_container(reply, 'e', "sa{sv}")) > 0) {
+                        const char *iface;
+
+                        r = sd_bus_message_read(reply, "s", &iface);
+                        if (r < 0)
+                                goto fail;
+                        if (streq(iface, DAXHP_DEVICE_INTERFACE)) {
+                                DeviceProps *n = realloc(l.items, sizeof(DeviceProps) * (l.n + 1));
+                                if (!n) {
+                                        r = -ENOMEM;
+                                        goto fail;
+                                }
+                                l.items = n;
+                                l.items[l.n] = (DeviceProps) { .target_node = -1, .path = strdup(path) };
+                                l.n++;
+                                if (!l.items[l.n - 1].path) {
+                                        r = -ENOMEM;
+                                        goto fail;
+                                }
+                                r = device_props_read(reply, &l.items[l.n - 1]);
+                        } else
+                                r = sd_bus_message_skip(reply, "a{sv}");
+                        if (r < 0)
+                                goto fail;
+                        r = sd_bus_message_exit_container(reply);
+                        if (r < 0)
+                                goto fail;
+                }
+                if (r < 0)
+                        goto fail;
+                r = sd_bus_message_exit_container(reply);
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(reply);
+                if (r < 0)
+                        goto fail;
+        }
+        if (r < 0)
+                goto fail;
+        qsort(l.items, l.n, sizeof(DeviceProps), cmp_devices);
+        *ret = l;
+        return 0;
+fail:
+        device_list_done(&l);
+        return r;
+}
+
+/* GetDevice(name): the named error (NoSuchDevice) comes from the daemon. */
+static int device_path(sd_bus *bus, const char *name, char **ret, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        const char *path;
+        int r;
+
+        r = sd_bus_call_method(bus, DAXHP_BUS_NAME, DAXHP_MANAGER_PATH, DAXHP_MANAGER_INTERFACE,
+                               "GetDevice", error, &reply, "s", name);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(reply, "o", &path);
+        if (r < 0)
+                return r;
+        *ret = strdup(path);
+        return *ret ? 0 : -ENOMEM;
+}
+
+static int fetch_device(sd_bus *bus, const char *name, DeviceProps *ret, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        DeviceProps p = { .target_node = -1 };
+        int r;
+
+        r = device_path(bus, name, &p.path, error);
+        if (r < 0)
+                return r;
+        r = sd_bus_call_method(bus, DAXHP_BUS_NAME, p.path, "org.freedesktop.DBus.Properties",
+                               "GetAll", error, &reply, "s", DAXHP_DEVICE_INTERFACE);
+        if (r >= 0)
+                r = device_props_read(reply, &p);
+        if (r < 0) {
+                device_props_done(&p);
+                return r;
+        }
+        *ret = p;
+        return 0;
+}
+
+static const char *or_dash(const char *s) {
+        return isempty(s) ? "-" : s;
+}
+
+int verb_list(int argc, char *argv[], bool json) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        DeviceList l = {};
+        int r;
+
+        if (argc > 1) {
+                fprintf(stderr, "list takes no arguments.\n");
+                return 2;
+        }
+        r = bus_connect(&bus);
+        if (r)
+                return 1;
+        r = fetch_devices(bus, &l, &error);
+        if (r < 0) {
+                r = bus_fail("list devices", &error, r);
+                sd_bus_error_free(&error);
+                return r;
+        }
+        if (json) {
+                JsonWriter w;
+
+                json_begin(&w, stdout);
+                json_array_open(&w);
+                for (size_t i = 0; i < l.n; i++)
+                        props_to_json(&w, &l.items[i]);
+                json_array_close(&w);
+                json_end(&w);
+        } else {
+                printf("%-10s %8s %5s %-8s %-11s %-15s %-15s %-8s %s\n", "DEVICE", "SIZE", "NODE",
+                       "PROVIDER", "MODE", "STATE", "DESIRED", "JOB", "POLICY");
+                for (size_t i = 0; i < l.n; i++) {
+                        const DeviceProps *p = &l.items[i];
+                        char sz[32];
+
+                        printf("%-10s %8s %5" PRIi32 " %-8s %-11s %-15s %-15s %-8s %s\n",
+                               or_dash(p->name), format_bytes(sz, sizeof sz, p->size), p->target_node,
+                               or_dash(p->provider), or_dash(p->mode), or_dash(p->state),
+                               or_dash(p->desired_state), or_dash(p->transition), or_dash(p->policy_file));
+                }
+                printf("\n%zu device%s listed.\n", l.n, l.n == 1 ? "" : "s");
+        }
+        device_list_done(&l);
+        return 0;
+}
+
+static void print_status(const DeviceProps *p) {
+        char sz[32];
+
+        printf("%s\n", or_dash(p->name));
+        printf("      Object: %s\n", or_dash(p->path));
+        printf("   SysfsPath: %s\n", or_dash(p->sysfs_path));
+        printf("        Size: %s (%" PRIu64 " bytes)\n", format_bytes(sz, sizeof sz, p->size), p->size);
+        printf("  TargetNode: %" PRIi32 "\n", p->target_node);
+        printf("      Region: %s\n", or_dash(p->region));
+        printf("    Provider: %s\n", or_dash(p->provider));
+        printf("        Mode: %s\n", or_dash(p->mode));
+        printf("       State: %s\n", or_dash(p->state));
+        printf("DesiredState: %s\n", or_dash(p->desired_state));
+        printf("  PolicyFile: %s\n", or_dash(p->policy_file));
+        printf("  Transition: %s\n", or_dash(p->transition));
+        printf("   LastError: %s\n", or_dash(p->last_error));
+        if (p->last_change_usec > 0) {
+                time_t t = (time_t) (p->last_change_usec / 1000000);
+                struct tm tm;
+                char buf[64];
+
+                /* CLOCK_REALTIME microseconds, as the property documents. */
+                if (localtime_r(&t, &tm) && strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S %Z", &tm) > 0)
+                        printf("  LastChange: %s\n", buf);
+        } else
+                printf("  LastChange: -\n");
+}
+
+static int print_manager(sd_bus *bus, bool json, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        const char *version = NULL;
+        int atomic = -1;
+        uint32_t queue = 0;
+        char **files = NULL;
+        size_t n_files = 0;
+        int r;
+
+        r = sd_bus_call_method(bus, DAXHP_BUS_NAME, DAXHP_MANAGER_PATH, "org.freedesktop.DBus.Properties",
+                               "GetAll", error, &reply, "s", DAXHP_MANAGER_INTERFACE);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_enter_container(reply, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(reply, 'e', "sv")) > 0) {
+                const char *key;
+
+                r = sd_bus_message_read(reply, "s", &key);
+                if (r < 0)
+                        goto out;
+                if (streq(key, "Version"))
+                        r = sd_bus_message_read(reply, "v", "s", &version);
+                else if (streq(key, "AtomicHotplug"))
+                        r = sd_bus_message_read(reply, "v", "b", &atomic);
+                else if (streq(key, "QueueLength"))
+                        r = sd_bus_message_read(reply, "v", "u", &queue);
+                else if (streq(key, "PolicyFiles")) {
+                        r = sd_bus_message_enter_container(reply, 'v', "as");
+                        if (r >= 0)
+                                r = sd_bus_message_read_strv(reply, &files);
+                        if (r >= 0)
+                                r = sd_bus_message_exit_container(reply);
+                } else
+                        r = sd_bus_message_skip(reply, "v");
+                if (r < 0)
+                        goto out;
+                r = sd_bus_message_exit_container(reply);
+                if (r < 0)
+                        goto out;
+        }
+        if (r < 0)
+                goto out;
+        for (n_files = 0; files && files[n_files]; n_files++)
+                ;
+        if (json) {
+                JsonWriter w;
+
+                json_begin(&w, stdout);
+                json_object_open(&w);
+                json_key(&w, "Version");       json_string(&w, version);
+                json_key(&w, "AtomicHotplug"); json_bool(&w, atomic > 0);
+                json_key(&w, "QueueLength");   json_u64(&w, queue);
+                json_key(&w, "PolicyFiles");
+                json_array_open(&w);
+                for (size_t i = 0; i < n_files; i++)
+                        json_string(&w, files[i]);
+                json_array_close(&w);
+                json_object_close(&w);
+                json_end(&w);
+        } else {
+                printf("      Version: %s\n", or_dash(version));
+                printf("AtomicHotplug: %s\n", atomic < 0 ? "-" : atomic ? "yes" : "no");
+                printf("  QueueLength: %" PRIu32 "\n", queue);
+                printf("  PolicyFiles: %s\n", n_files ? files[0] : "-");
+                for (size_t i = 1; i < n_files; i++)
+                        printf("               %s\n", files[i]);
+        }
+        r = 0;
+out:
+        for (size_t i = 0; files && files[i]; i++)
+                free(files[i]);
+        free(files);
+        return r;
+}
+
+int verb_status(int argc, char *argv[], bool json) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        int r, ret = 0;
+
+        r = bus_connect(&bus);
+        if (r)
+                return 1;
+        if (argc <= 1) {
+                r = print_manager(bus, json, &error);
+                if (r < 0)
+                        ret = bus_fail("get the daemon status", &error, r);
+                sd_bus_error_free(&error);
+                return ret;
+        }
+        for (int i = 1; i < argc; i++) {
+                DeviceProps p = { .target_node = -1 };
+
+                r = fetch_device(bus, argv[i], &p, &error);
+                if (r < 0) {
+                        char what[256];
+
+                        snprintf(what, sizeof what, "get the status of %s", argv[i]);
+                        ret = bus_fail(what, &error, r);
+                        sd_bus_error_free(&error);
+                        continue;
+                }
+                if (json)
+                        device_props_json(&p, true);
+                else {
+                        if (i > 1)
+                                printf("\n");
+                        print_status(&p);
+                }
+                device_props_done(&p);
+        }
+        return ret;
+}
+
+static int call_device(const char *verb, const char *name, const char *method, const char *state, bool json) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_free_ char *path = NULL;
+        char what[256];
+        int r;
+
+        snprintf(what, sizeof what, "%s %s", verb, name);
+        r = bus_connect(&bus);
+        if (r)
+                return 1;
+        r = device_path(bus, name, &path, &error);
+        if (r >= 0)
+                r = sd_bus_message_new_method_call(bus, &m, DAXHP_BUS_NAME, path,
+                                                   DAXHP_DEVICE_INTERFACE, method);
+        if (r >= 0 && state)
+                r = sd_bus_message_append(m, "s", state);
+        if (r >= 0)
+                r = sd_bus_call(bus, m, CALL_FOREVER, &error, &reply);
+        if (r < 0) {
+                r = bus_fail(what, &error, r);
+                sd_bus_error_free(&error);
+                return r;
+        }
+        if (json) {
+                DeviceProps p = { .target_node = -1 };
+
+                if (fetch_device(bus, name, &p, &error) >= 0)
+                        device_props_json(&p, true);
+                sd_bus_error_free(&error);
+                device_props_done(&p);
+        }
+        return 0;
+}
+
+int verb_set(int argc, char *argv[], bool json) {
+        if (argc != 3) {
+                fprintf(stderr, "Usage: daxhpctl set DEVICE STATE\n");
+                return 2;
+        }
+        return call_device("set", argv[1], "SetState", argv[2], json);
+}
+
+int verb_reset(int argc, char *argv[], bool json) {
+        if (argc != 2) {
+                fprintf(stderr, "Usage: daxhpctl reset DEVICE\n");
+                return 2;
+        }
+        return call_device("reset", argv[1], "ClearOverride", NULL, json);
+}
+
+int verb_reload(int argc, char *argv[], bool json) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        int r;
+
+        if (argc > 1) {
+                fprintf(stderr, "reload takes no arguments.\n");
+                return 2;
+        }
+        r = bus_connect(&bus);
+        if (r)
+                return 1;
+        r = sd_bus_call_method(bus, DAXHP_BUS_NAME, DAXHP_MANAGER_PATH, DAXHP_MANAGER_INTERFACE,
+                               "Reload", &error, NULL, "");
+        if (r < 0) {
+                r = bus_fail("reload", &error, r);
+                sd_bus_error_free(&error);
+                return r;
+        }
+        if (json) {
+                r = print_manager(bus, true, &error);
+                sd_bus_error_free(&error);
+        }
+        return 0;
+}

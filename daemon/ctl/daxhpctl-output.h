@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Printing for daxhpctl: one JSON object per line with --json, text otherwise. */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+typedef struct JsonWriter {
+        FILE *f;
+        unsigned depth;
+        bool need_comma;
+} JsonWriter;
+
+void json_begin(JsonWriter *w, FILE *f);
+void json_key(JsonWriter *w, const char *key);
+void json_object_open(JsonWriter *w);
+void json_object_close(JsonWriter *w);
+void json_array_open(JsonWriter *w);
+void json_array_close(JsonWriter *w);
+void json_string(JsonWriter *w, const char *s);
+void json_u64(JsonWriter *w, uint64_t v);
+void json_i64(JsonWriter *w, int64_t v);
+void json_bool(JsonWriter *w, bool v);
+/* Ends the top-level value with a newline and flushes. */
+void json_end(JsonWriter *w);
+
+/* "1.0G", "512M": human size for tables. */
+const char *format_bytes(char *buf, size_t l, uint64_t v);
