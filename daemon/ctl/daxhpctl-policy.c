@@ -295,7 +295,9 @@ int verb_explain(int argc, char *argv[], bool json) {
                 return -EINVAL;
         }
 
-        r = dax_scan_device(o.root, argv[optind], &dev);
+        /* DEVICE may be "dax0.0", "/dev/dax0.0" or a sysfs path ending in the name. */
+        const char *name = strrchr(argv[optind], '/') ? strrchr(argv[optind], '/') + 1 : argv[optind];
+        r = dax_scan_device(o.root, name, &dev);
         if (r == -ENODEV || r == -EINVAL) {
                 fprintf(stderr, "explain: no dax device '%s' under %s/bus/dax/devices\n", argv[optind], o.root);
                 return 1;

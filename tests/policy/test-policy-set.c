@@ -310,6 +310,36 @@ static void test_load_paths(void) {
         tree_free(&t);
 }
 
+static void test_io_diagnostics(void) {
+        Tree t;
+        tree_new(&t);
+        put(&t, 0, "10-ok.conf", DEVDAX);
+        test_symlink(t.dirs[0], "20-dangling.conf", "nonexistent-target");
+        /* A file above the 4 MiB limit. */
+        _cleanup_free_ char *big = test_write(t.dirs[0], "30-big.conf", "");
+        ASSERT_EQ(truncate(big, 5 * 1024 * 1024), 0);
+        put(&t, 0, "40-dir.conf.d", "a file, not a drop-in directory: ignored");
+
+        PolicySet *s = load(&t);
+        _cleanup_free_ char *d = diags(&t, s), *o = order(&t, s);
+        ASSERT_STREQ(d,
+                     "W @/etc/20-dangling.conf: Ignoring file: No such file or directory\n"
+                     "E @/etc/30-big.conf: Failed to read file: file too large");
+        ASSERT_STREQ(o, "etc/10-ok.conf");
+        policy_set_free(s);
+
+        /* Reading a directory as a file. */
+        _cleanup_(policy_file_freep) PolicyFile *f = NULL;
+        Diagnostics diag = {};
+        ASSERT_EQ(policy_file_new(t.dirs[1], &f), 0);
+        ASSERT_EQ(policy_file_parse_path(f, t.dirs[1], &diag), 1);
+        ASSERT_EQ(diag.n, 1);
+        ASSERT_STREQ(diag.items[0].message, "Failed to read file: Is a directory");
+        ASSERT_EQ(diag.items[0].line, 0);
+        diagnostics_done(&diag);
+        tree_free(&t);
+}
+
 static void test_default_dirs(void) {
         ASSERT_STREQ(policy_default_dirs[0], "/etc/daxhp.d");
         ASSERT_STREQ(policy_default_dirs[1], "/run/daxhp.d");
@@ -326,6 +356,7 @@ int main(void) {
         test_rejection();
         test_shadow_warnings();
         test_load_paths();
+        test_io_diagnostics();
         test_default_dirs();
         TEST_DONE("test-policy-set");
 }

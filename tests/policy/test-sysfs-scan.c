@@ -163,7 +163,7 @@ static void test_explain_plan(const char *root, const char *pdir) {
         ASSERT_STREQ(out, exp);
 
         out2 = run(verb_explain, &r, true,
-                   (char *[]) { "explain", "--root", (char *) root, "--policy-dir", (char *) pdir, "/dev/dax1.0", NULL });
+                   (char *[]) { "explain", "--root", (char *) root, "--policy-dir", (char *) pdir, "/sys/bus/dax/devices/dax1.0", NULL });
         ASSERT_EQ(r, 0);
         ASSERT_CONTAINS(out2, "{\"device\":{\"name\":\"dax1.0\",");
         ASSERT_CONTAINS(out2, "\"provider\":\"pmem\",\"mode\":\"system-ram\"}");
