@@ -1,0 +1,51 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Scan a guest console log (from kernel/qemu/run-vm.sh) for kernel splats.
+#
+#   kernel/qemu/scan-dmesg.sh LOG
+#
+# Scans the whole log: the live console (kernel messages up to loglevel 7,
+# all a panic or hang leaves) and the DAXHP-DMESG-BEGIN/END block the guest
+# prints at the end (complete, ordered dmesg).  Always fatal: BUG,
+# Oops, general protection fault, KASAN/UBSAN/KFENCE reports, lockdep splats,
+# panics, hung tasks, soft lockups, list corruption, guest/host timeouts.
+# "WARNING:" and "------------[ cut here ]" are fatal too, except between the
+# markers a test writes to /dev/kmsg around an action that WARNs by design:
+#   daxhp: expect-warn begin <why>      ...      daxhp: expect-warn end
+# Prints offending lines; exit 0 clean, 1 splat found, 2 usage.
+set -uo pipefail
+LOG=${1:?usage: scan-dmesg.sh LOG}
+[ -f "$LOG" ] || { echo "scan-dmesg.sh: no such log $LOG" >&2; exit 2; }
+
+tr -d '\r' <"$LOG" | awk '
+	{ all[++n] = $0 }
+	/^DAXHP-DMESG-BEGIN/ { inb = 1; next }
+	/^DAXHP-DMESG-END/ { inb = 0; have = 1; next }
+	inb { blk[++m] = $0 }
+	/^DAXHP-(WATCHDOG|HOST-TIMEOUT)/ { timeouts[++t] = $0 }
+	END {
+		for (i = 1; i <= n; i++) line[i] = all[i]
+		L = n; src = have ? "console + dmesg block" : "console only (no dmesg block)"
+		fatal = "(BUG:|kernel BUG at|Oops|general protection fault|KASAN:|UBSAN:|KFENCE:|" \
+			"possible circular locking|WARNING: possible|inconsistent lock state|" \
+			"possible recursive locking|suspicious RCU usage|lock held when returning|" \
+			"Kernel panic|soft lockup|hard LOCKUP|blocked for more than|" \
+			"list_add corruption|list_del corruption|Bad page state|bad page map|" \
+			"DEBUG_LOCKS_WARN_ON|page dumped because|VM_BUG_ON|refcount_t:)"
+		bad = 0; expected = 0; win = 0
+		for (i = 1; i <= L; i++) {
+			s = line[i]
+			if (s ~ /daxhp: expect-warn begin/) { win = 1; continue }
+			if (s ~ /daxhp: expect-warn end/) { win = 0; continue }
+			if (s ~ fatal) { print "SPLAT: " s; bad++; continue }
+			if (s ~ /WARNING:|-+\[ cut here \]-+/) {
+				if (win) { if (s ~ /WARNING:/) expected++; continue }
+				print "UNEXPECTED WARN: " s; bad++
+			}
+			if (s ~ /rcu.*detected stall/) print "note (not fatal, TCG): " s
+		}
+		for (i = 1; i <= t; i++) { print "TIMEOUT: " timeouts[i]; bad++ }
+		printf "scan-dmesg: %s, %d lines, %d problem line(s), %d expected WARN(s)\n", src, L, bad, expected
+		exit bad ? 1 : 0
+	}'

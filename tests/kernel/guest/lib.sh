@@ -1,0 +1,147 @@
+# SPDX-License-Identifier: GPL-2.0
+# Shared helpers for the daxhp guest tests (busybox ash).  Sourced.
+# KTAP goes to stdout and to $KTAP_OUT (set by /init).
+
+KTAP_OUT=${KTAP_OUT:-/dev/null}
+MEMSYS=/sys/devices/system/memory
+DAXBUS=/sys/bus/dax
+_n=0 _pass=0 _fail=0 _skip=0
+
+out() { echo "$*"; echo "$*" >>"$KTAP_OUT"; }
+ktap_header() { out "KTAP version 1"; out "# $*"; }
+diag() { out "# $*"; }
+ok() { _n=$((_n + 1)); _pass=$((_pass + 1)); out "ok $_n $*"; }
+nok() { _n=$((_n + 1)); _fail=$((_fail + 1)); out "not ok $_n $*"; }
+skip() { _n=$((_n + 1)); _skip=$((_skip + 1)); out "ok $_n $1 # SKIP ${2:-}"; }
+check_eq() { # DESC GOT WANT
+	if [ "$2" = "$3" ]; then ok "$1"; else nok "$1 # got '$2', want '$3'"; fi
+}
+check() { # DESC CMD...
+	_d=$1; shift
+	if "$@"; then ok "$_d"; else nok "$_d"; fi
+}
+ktap_finish() {
+	out "1..$_n"
+	out "# Totals: pass:$_pass fail:$_fail skip:$_skip"
+	[ "$_fail" -eq 0 ]
+}
+kmsg() { echo "daxhp: $*" >/dev/kmsg; }
+now_ms() { echo $(($(daxhp-util now) / 1000000)); }
+
+block_size() { echo $((0x$(cat $MEMSYS/block_size_bytes))); }
+
+# Name of the first dax device of a kind: pmem (libnvdimm) or hmem.
+find_dax() {
+	for _d in $DAXBUS/devices/dax*; do
+		[ -e "$_d" ] || continue
+		case $(readlink -f "$_d") in
+		*ndbus*) [ "$1" = pmem ] && { basename "$_d"; return 0; } ;;
+		*hmem*) [ "$1" = hmem ] && { basename "$_d"; return 0; } ;;
+		esac
+	done
+	return 1
+}
+
+# Turn the legacy pmem namespace into devdax (once); prints the dax device.
+pmem_devdax() {
+	find_dax pmem && return 0
+	ndctl create-namespace -f -e namespace0.0 -m devdax >/tmp/ndctl.json 2>&1 ||
+		{ cat /tmp/ndctl.json >&2; return 1; }
+	find_dax pmem
+}
+
+# Physical ranges of a device, one "START END" (inclusive, decimal) a line.
+dev_ranges() {
+	_D=$DAXBUS/devices/$1
+	if ls -d "$_D"/mapping* >/dev/null 2>&1; then
+		for _m in "$_D"/mapping*; do
+			echo "$(($(cat "$_m/start"))) $(($(cat "$_m/end")))"
+		done
+	else
+		_s=$(($(cat "$_D/resource")))
+		echo "$_s $((_s + $(cat "$_D/size") - 1))"
+	fi
+}
+# Memory block ids wholly inside the device's ranges.
+dev_blocks() {
+	_bs=$(block_size)
+	dev_ranges "$1" | while read -r _s _e; do
+		_f=$(((_s + _bs - 1) / _bs))
+		_l=$(((_e + 1) / _bs - 1))
+		while [ "$_f" -le "$_l" ]; do echo "$_f"; _f=$((_f + 1)); done
+	done
+}
+nblocks() { dev_blocks "$1" | wc -l; }
+# How many of the device's blocks exist.
+blocks_present() {
+	_c=0
+	for _b in $(dev_blocks "$1"); do [ -d $MEMSYS/memory$_b ] && _c=$((_c + 1)); done
+	echo $_c
+}
+# One word per block: absent | offline | online:<zone>
+block_summary() {
+	for _b in $(dev_blocks "$1"); do
+		if [ ! -d $MEMSYS/memory$_b ]; then echo absent
+		elif [ "$(cat $MEMSYS/memory$_b/state)" = online ]; then
+			echo "online:$(cat $MEMSYS/memory$_b/valid_zones)"
+		else echo "$(cat $MEMSYS/memory$_b/state)"
+		fi
+	done | sort | uniq -c | awk '{ printf "%s%s*%s", sep, $2, $1; sep = "," }'
+}
+# Expected block_summary for a hotplug state and block count.
+expect_summary() { # STATE N
+	case $1 in
+	unplugged) echo "absent*$2" ;;
+	offline) echo "offline*$2" ;;
+	online_movable) echo "online:Movable*$2" ;;
+	online_kernel) echo "online:Normal*$2" ;;
+	*) echo "?" ;;
+	esac
+}
+
+hp_attr() { echo $DAXBUS/devices/$1/hotplug; }
+hp_state() { cat "$(hp_attr "$1")" 2>/dev/null || echo "<no-attr>"; }
+hp_write() { daxhp-util write "$(hp_attr "$1")" "$2"; } # prints OK or errno name
+valid_state() {
+	case $1 in unplugged|offline|online|online_kernel|online_movable) return 0 ;; esac
+	return 1
+}
+driver_of() { [ -e $DAXBUS/devices/$1/driver ] && basename "$(readlink $DAXBUS/devices/$1/driver)"; }
+
+# Bind a device to kmem (unbinding whatever holds it); probe onlines per policy.
+bind_kmem() {
+	_drv=$(driver_of "$1")
+	[ "$_drv" = kmem ] && return 0
+	[ -n "$_drv" ] && echo "$1" >$DAXBUS/drivers/$_drv/unbind
+	echo "$1" >$DAXBUS/drivers/kmem/new_id 2>/dev/null
+	[ "$(driver_of "$1")" = kmem ] || echo "$1" >$DAXBUS/drivers/kmem/bind
+	[ "$(driver_of "$1")" = kmem ]
+}
+# Back to device_dax; with the hotplug attribute, unplug first (no WARN).
+bind_devdax() {
+	_drv=$(driver_of "$1")
+	[ "$_drv" = device_dax ] && return 0
+	if [ "$_drv" = kmem ]; then
+		[ -e "$(hp_attr "$1")" ] && hp_write "$1" unplugged >/dev/null
+		echo "$1" >$DAXBUS/drivers/kmem/unbind
+	elif [ -n "$_drv" ]; then
+		echo "$1" >$DAXBUS/drivers/$_drv/unbind
+	fi
+	echo "$1" >$DAXBUS/drivers/device_dax/bind 2>/dev/null ||
+		echo "$1" >$DAXBUS/drivers/device_dax/new_id
+	[ "$(driver_of "$1")" = device_dax ]
+}
+# Device state agrees with its blocks ("state and blocks agree").
+agree() { # DEV -> prints "" when consistent, else a reason
+	_st=$(hp_state "$1"); _nb=$(nblocks "$1"); _sum=$(block_summary "$1")
+	case $_st in
+	unplugged|online_movable|online_kernel)
+		[ "$_sum" = "$(expect_summary "$_st" "$_nb")" ] || echo "state $_st but blocks $_sum" ;;
+	offline) # present, at least one offline
+		case $_sum in *absent*) echo "state offline but blocks $_sum" ;;
+		*offline*) ;; *) echo "state offline but blocks $_sum" ;; esac ;;
+	online)
+		case $_sum in absent*|*absent*|offline*|*offline*) echo "state online but blocks $_sum" ;; esac ;;
+	*) echo "invalid state '$_st' (blocks $_sum)" ;;
+	esac
+}

@@ -1,0 +1,88 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# (d) A device with several ranges (hmem region: destroy/create/resize) is
+# unplugged and onlined all-or-nothing across its ranges.
+. /tests/lib.sh
+ktap_header "multirange: all-or-nothing across the ranges of one hmem device"
+DEV=$(find_dax hmem) || { nok "hmem dax device present"; ktap_finish; exit 1; }
+ok "hmem dax device $DEV"
+REGION=$(basename "$(readlink -f $DAXBUS/devices/$DEV/..)")
+RID=${DEV#dax}; RID=${RID%%.*}
+BS=$(block_size)
+diag "$DEV region $RID: $(dev_ranges "$DEV" | tr '\n' ' ') block $BS"
+
+# Free the region: unplug (or hand to device_dax) then shrink.
+[ -e "$(hp_attr "$DEV")" ] && hp_write "$DEV" unplugged >/dev/null
+daxctl reconfigure-device -m devdax -f "$DEV" >/dev/null 2>&1
+daxctl disable-device "$DEV" >/tmp/out 2>&1 || cat /tmp/out
+Q=$((BS * 2))
+daxctl reconfigure-device -s $Q "$DEV" >/tmp/out 2>&1; rc=$?
+check_eq "shrink $DEV to 2 blocks" "$rc" 0; [ $rc = 0 ] || cat /tmp/out
+daxctl create-device -r "$RID" -s $Q >/tmp/out 2>&1; rc=$?
+check_eq "create a 2-block neighbour" "$rc" 0; [ $rc = 0 ] || cat /tmp/out
+NB=$(sed -n 's/.*"chardev":"\(dax[0-9.]*\)".*/\1/p' /tmp/out | head -n1)
+diag "neighbour $NB: $(dev_ranges "$NB" 2>/dev/null | tr '\n' ' ')"
+daxctl disable-device "$DEV" >/dev/null 2>&1
+daxctl reconfigure-device -s $((Q * 2)) "$DEV" >/tmp/out 2>&1; rc=$?
+check_eq "grow $DEV to 4 blocks around the neighbour" "$rc" 0; [ $rc = 0 ] || cat /tmp/out
+NR=$(dev_ranges "$DEV" | wc -l)
+diag "$DEV ranges now: $(dev_ranges "$DEV" | tr '\n' ' ')"
+check "$DEV holds >= 2 ranges ($NR)" [ "$NR" -ge 2 ]
+N=$(nblocks "$DEV")
+check_eq "$DEV spans 4 blocks" "$N" 4
+# The neighbour stays with device_dax: its memory must never be touched.
+daxctl disable-device "$NB" >/dev/null 2>&1
+
+check "bind $DEV to kmem" bind_kmem "$DEV"
+st=$(hp_state "$DEV"); diag "probe state $st"
+r=$(agree "$DEV"); check_eq "probe: state and blocks agree" "$r" ""
+[ "$st" = unplugged ] || { r=$(hp_write "$DEV" unplugged); check_eq "unplug from probe state $st" "$r" OK; }
+check_eq "unplugged: no block in any range" "$(blocks_present "$DEV")" 0
+
+for t in online_movable online_kernel online; do
+	r=$(hp_write "$DEV" $t); check_eq "$t across ranges" "$r" OK
+	check_eq "$t: all $N blocks of both ranges present" "$(blocks_present "$DEV")" "$N"
+	r=$(agree "$DEV"); check_eq "$t: state and blocks agree" "$r" ""
+	r=$(hp_write "$DEV" unplugged); check_eq "unplug from $t" "$r" OK
+	check_eq "unplug from $t: no block left in any range" "$(blocks_present "$DEV")" 0
+done
+
+# Failed unplug across ranges: pin pages in the LAST range only; the first
+# range's blocks get offlined, then SIGKILL -> all re-onlined.
+hp_write "$DEV" online_movable >/dev/null
+set -- $(dev_ranges "$DEV" | tail -n1)
+daxhp-util pin "$1" "$(($2 + 1))" 1536 >/tmp/pin.out 2>&1 &
+PIN=$!
+i=0; while [ $i -lt 600 ] && ! grep -q PINNED /tmp/pin.out; do sleep 0.1; i=$((i + 1)); done
+np=$(sed -n 's/PINNED //p' /tmp/pin.out)
+diag "pinned ${np:-0} pages in the last range"
+if [ "${np:-0}" -gt 0 ]; then
+	hp_write "$DEV" unplugged >/tmp/w.out 2>&1 &
+	W=$!
+	sleep 3
+	if kill -0 $W 2>/dev/null; then
+		ok "unplug blocks on the pinned last range"
+		# While it blocks, the first range may be offline already: that is the point.
+		diag "blocks while blocked: $(block_summary "$DEV")"
+		kill -KILL $W; wait $W 2>/dev/null
+	else
+		wait $W; nok "unplug blocks on the pinned last range # finished: $(cat /tmp/w.out)"
+	fi
+	check_eq "after the failed unplug: reads online_movable" "$(hp_state "$DEV")" online_movable
+	check_eq "after the failed unplug: every block of every range online movable" \
+		"$(block_summary "$DEV")" "online:Movable*$N"
+	kill $PIN; wait $PIN 2>/dev/null
+	r=$(hp_write "$DEV" unplugged); check_eq "unplug once unpinned" "$r" OK
+	check_eq "no block left" "$(blocks_present "$DEV")" 0
+else
+	nok "could not place pages in the last range ($(cat /tmp/pin.out))"
+	kill $PIN; wait $PIN 2>/dev/null
+fi
+# Per-block interference on one range only, then unplug: still all-or-nothing.
+hp_write "$DEV" online_movable >/dev/null
+B=$(dev_blocks "$DEV" | tail -n1)
+daxhp-util write $MEMSYS/memory$B/state offline >/dev/null
+r=$(hp_write "$DEV" unplugged); check_eq "unplug with one block offlined by hand" "$r" OK
+check_eq "no block left in any range" "$(blocks_present "$DEV")" 0
+check "neighbour $NB untouched (no block of it ever added)" [ "$(blocks_present "$NB")" = 0 ]
+ktap_finish

@@ -1,0 +1,143 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# daxhp kernel VM suite: boots the (patched) kernel under QEMU/TCG on the test
+# initramfs and runs every guest test group; KTAP on stdout, then exactly
+# "N passed, N failed"; exit status non-zero on any failure.
+#
+#   tests/kernel/run.sh [--variant default|debug] [--no-series] [--boot NAME]...
+#                       [--kernel BZIMAGE]
+#
+#   --variant    kernel config variant (debug = KASAN + lockdep + DEBUG_VM; slower)
+#   --no-series  stock 7.2.13 kernel: only the groups that need no patch (compat)
+#   --boot NAME  run only these boots (see BOOTS below); repeatable
+#   --kernel BZIMAGE  use this kernel artefact (out/<key>/bzImage) instead of
+#                kernel/build.sh (no build started)
+#
+# Kernel: kernel/build.sh (cached: instant when built).  Initramfs:
+# kernel/initramfs/build.sh (cached).  Logs: ${DAXHP_CACHE}/logs/kernel-vm/.
+# Every boot's dmesg is scanned by kernel/qemu/scan-dmesg.sh (one test each).
+# Groups: selftest (a), transitions (b), probe (c, one boot per
+# memhp_default_state), multirange (d, hmem), sigkill (e), race (f),
+# unbind (g), compat (h).
+set -uo pipefail
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+CACHE=${DAXHP_CACHE:-/var/cache/daxhp}
+VARIANT=default SERIES=1 KERNEL=
+ONLY=()
+while [ $# -gt 0 ]; do
+	case $1 in
+	--variant) VARIANT=$2; shift 2 ;;
+	--variant=*) VARIANT=${1#*=}; shift ;;
+	--kernel) KERNEL=$2; shift 2 ;;
+	--no-series) SERIES=0; shift ;;
+	--boot) ONLY+=("$2"); shift 2 ;;
+	-h|--help) sed -n '3,20p' "$0"; exit 0 ;;
+	*) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
+	esac
+done
+log() { echo "tests/kernel/run.sh: $*" >&2; }
+T0=$(date +%s)
+
+# Timeouts: TCG, and KASAN/lockdep is several times slower.
+if [ "$VARIANT" = debug ]; then SLOW=4; else SLOW=1; fi
+
+PMEM='1152M!4G'             # region0 -> namespace0.0 -> 8 blocks of 128 MiB
+HMEM='1G%4G-1+0xefffffff'   # soft-reserved -> hmem region, dax device bound to kmem at boot
+# name | memmap | extra append | tests (comma separated) | timeout (s, default variant)
+if [ $SERIES = 1 ]; then
+BOOTS=(
+	"pmem-offline|$PMEM|memhp_default_state=offline|compat,probe,selftest,transitions,sigkill,race,unbind|600"
+	"pmem-online|$PMEM|memhp_default_state=online|probe|120"
+	"pmem-online_kernel|$PMEM|memhp_default_state=online_kernel|probe|120"
+	"pmem-online_movable|$PMEM|memhp_default_state=online_movable|probe|120"
+	"hmem-offline|$HMEM|memhp_default_state=offline|probe,multirange|300"
+)
+else
+BOOTS=(
+	"pmem-stock|$PMEM|memhp_default_state=offline|compat|180"
+)
+fi
+
+SER_ARGS=()
+[ $SERIES = 1 ] || SER_ARGS=(--no-series)
+log "kernel: kernel/build.sh --variant $VARIANT ${SER_ARGS[*]:-}"
+if [ -n "$KERNEL" ]; then BZ=$KERNEL
+else BZ=$("$TOP/kernel/build.sh" --variant "$VARIANT" ${SER_ARGS[@]+"${SER_ARGS[@]}"} | tail -n1); fi
+if [ ! -f "$BZ" ]; then
+	echo "not ok 1 kernel build"
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+log "kernel $BZ ($(sed -n 's/^kernelrelease=//p' "$(dirname "$BZ")/info" 2>/dev/null))"
+
+ST_ARGS=()
+if [ $SERIES = 1 ]; then
+	VER=$(sed -n 's/^version=//p' "$(dirname "$BZ")/info" 2>/dev/null)
+	STDIR=$CACHE/wt/${VER:-none}-series/tools/testing/selftests
+	[ -f "$STDIR/dax/dax-kmem-hotplug.sh" ] || STDIR=$(ls -d "$CACHE"/wt/*-series/tools/testing/selftests/dax 2>/dev/null | head -n1 | xargs -r dirname)
+	if [ -n "$STDIR" ] && [ -f "$STDIR/dax/dax-kmem-hotplug.sh" ]; then
+		ST_ARGS=(--selftest "$STDIR")
+		log "in-tree selftest from $STDIR"
+	else
+		log "in-tree selftest not found (patched tree under $CACHE/wt/*-series)"
+	fi
+fi
+INITRD=$("$TOP/kernel/initramfs/build.sh" --bzimage "$BZ" --tests "$TOP/tests/kernel/guest" \
+	${ST_ARGS[@]+"${ST_ARGS[@]}"} | tail -n1)
+[ -f "$INITRD" ] || { echo "not ok 1 initramfs build"; echo "0 passed, 1 failed"; exit 1; }
+
+LOGDIR=$CACHE/logs/kernel-vm/$VARIANT-$([ $SERIES = 1 ] && echo series || echo pristine)
+mkdir -p "$LOGDIR"
+PASS=0 FAIL=0 TOPN=0 BOOTN=0
+echo "KTAP version 1"
+emit() { # OK(0/1) NAME
+	TOPN=$((TOPN + 1))
+	if [ "$1" = 0 ]; then echo "ok $TOPN $2"; else echo "not ok $TOPN $2"; fi
+}
+
+for b in "${BOOTS[@]}"; do
+	IFS='|' read -r name memmap append tests tmo <<<"$b"
+	if [ ${#ONLY[@]} -gt 0 ] && ! printf '%s\n' "${ONLY[@]}" | grep -qx "$name"; then continue; fi
+	BOOTN=$((BOOTN + 1))
+	L=$LOGDIR/$name.log
+	bt0=$(date +%s)
+	"$TOP/kernel/qemu/run-vm.sh" --kernel "$BZ" --initrd "$INITRD" --log "$L" --mem 6G \
+		--memmap "$memmap" --append "$append" --test "$tests" --timeout $((tmo * SLOW))
+	vmrc=$?
+	bt1=$(date +%s)
+	echo "# boot $name: ${tests//,/ } ($((bt1 - bt0)) s, run-vm rc=$vmrc, log $L)"
+	for t in ${tests//,/ }; do
+		res=$(tr -d '\r' <"$L" | sed -n "/^DAXHP-RESULT-BEGIN $t\$/,/^DAXHP-RESULT-END $t\$/p" | sed '1d;$d')
+		if [ -z "$res" ]; then
+			# No quiet result block (guest died): fall back to the live output.
+			res=$(tr -d '\r' <"$L" | sed -n "/^DAXHP-TEST-BEGIN $t\$/,/^DAXHP-TEST-END $t /p" |
+				grep -E '^(not )?ok [0-9]+ |^#|^KTAP|^1\.\.')
+		fi
+		p=$(grep -cE '^ok [0-9]+ ' <<<"$res" | head -n1)
+		s=$(grep -cE '^ok [0-9]+ .*# SKIP' <<<"$res" | head -n1)
+		f=$(grep -cE '^not ok [0-9]+ ' <<<"$res" | head -n1)
+		p=$((p - s))
+		trc=$(tr -d '\r' <"$L" | sed -n "s/^DAXHP-TEST-END $t rc=//p" | tail -n1)
+		sed 's/^/    /' <<<"$res"
+		if [ -z "$trc" ]; then
+			echo "    # test $t did not finish (see $L)"
+			f=$((f + 1))
+		elif [ "$trc" != 0 ] && [ "$f" = 0 ]; then
+			echo "    # test $t exited $trc without a failing line"
+			f=$((f + 1))
+		fi
+		[ $((p + s + f)) -gt 0 ] || { echo "    # test $t produced no results"; f=1; }
+		PASS=$((PASS + p)); FAIL=$((FAIL + f + s))
+		emit $([ $((f + s)) = 0 ] && echo 0 || echo 1) "$name:$t # $p passed, $f failed, $s skipped"
+	done
+	scan=$("$TOP/kernel/qemu/scan-dmesg.sh" "$L")
+	src=$?
+	sed 's/^/    # /' <<<"$scan"
+	if [ $src = 0 ] && [ $vmrc = 0 ]; then PASS=$((PASS + 1)); emit 0 "$name:dmesg-clean"
+	else FAIL=$((FAIL + 1)); emit 1 "$name:dmesg-clean # scan rc=$src run-vm rc=$vmrc"; fi
+done
+echo "1..$TOPN"
+echo "# $BOOTN boot(s), variant $VARIANT, $(($(date +%s) - T0)) s wall"
+echo "$PASS passed, $FAIL failed"
+[ "$FAIL" = 0 ]
