@@ -62,7 +62,7 @@ static int parse_options(int argc, char *argv[], Options *o, bool want_root) {
         int c;
 
         optind = 0; /* reinitialize getopt: argv starts at the verb */
-        while ((c = getopt_long(argc, argv, "+h", options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
                 switch (c) {
                 case 'r':
                         if (!want_root) {
@@ -138,9 +138,14 @@ int verb_verify(int argc, char *argv[], bool json) {
         if (r <= 0)
                 return r;
 
-        if (optind < argc)
-                r = policy_set_load_paths(argv + optind, &set);
-        else
+        if (optind < argc) {
+                /* argv need not be NULL-terminated at argc: copy the paths. */
+                _cleanup_free_ char **paths = calloc((size_t) (argc - optind) + 1, sizeof(char *));
+                if (!paths)
+                        return -ENOMEM;
+                memcpy(paths, argv + optind, (size_t) (argc - optind) * sizeof(char *));
+                r = policy_set_load_paths(paths, &set);
+        } else
                 r = policy_set_load(NULL, &set);
         if (r < 0) {
                 fprintf(stderr, "Failed to load policy files: %s\n", strerror(-r));

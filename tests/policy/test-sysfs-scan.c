@@ -209,7 +209,7 @@ static void test_verify(const char *pdir) {
                              "2 files accepted, 1 rejected, 1 error, 1 warning.\n", bad) > 0);
         ASSERT_STREQ(out2, exp);
 
-        out3 = run(verb_verify, &r, true, (char *[]) { "verify", "--json", bad, NULL });
+        out3 = run(verb_verify, &r, true, (char *[]) { "verify", bad, "--json", NULL });
         ASSERT_EQ(r, 1);
         ASSERT_CONTAINS(out3, "\"rejected\":1,\"errors\":1,\"warnings\":1,\"diagnostics\":[{\"level\":\"error\",");
         ASSERT_CONTAINS(out3, "\"line\":3,\"message\":\"Invalid Size= value 'huge'");
