@@ -24,13 +24,16 @@ struct Job {
         bool superseded;        /* a newer job for the device is queued behind */
         bool timed_out;         /* the current step was killed by the timeout */
         int last_error;
+        bool last_step_ok;      /* the previous step returned success */
 
         usec_t started_usec;
         DaxMode from_mode;
         DaxState from_state;
 
-        /* The step in flight. */
+        /* The step in flight, and the device as it was before it. */
         Step step;
+        DaxMode step_mode;
+        DaxState step_state;
         usec_t step_started_usec;
         pid_t pid;
         int result_fd;
@@ -198,6 +201,7 @@ static int on_step_exited(sd_event_source *s, const siginfo_t *si, void *userdat
                 /* The step finished just as the timer fired: it did succeed. */
                 j->timed_out = false;
         step_cleanup(j);
+        j->last_step_ok = error >= 0;
 
         if (q->ops->step_finished)
                 q->ops->step_finished(q->userdata, j, &j->step, error,
@@ -294,12 +298,20 @@ static int job_run_next(Job *j) {
                 job_finish(j, JOB_DONE, 0);
                 return 0;
         }
+        if (j->last_step_ok && mode == j->step_mode && state == j->step_state &&
+            memcmp(&plan.steps[0], &j->step, sizeof(Step)) == 0) {
+                /* The kernel took the step but nothing moved: repeating it will not help. */
+                job_finish(j, JOB_FAILED, -ELOOP);
+                return 0;
+        }
         if (j->steps_run >= JOB_STEPS_MAX) {
                 /* The kernel keeps accepting steps without getting there: stop looping. */
                 job_finish(j, JOB_FAILED, j->last_error ?: -ELOOP);
                 return 0;
         }
 
+        j->step_mode = mode;
+        j->step_state = state;
         r = job_spawn_step(j, &plan.steps[0]);
         if (r < 0) {
                 step_cleanup(j);

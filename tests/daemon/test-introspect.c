@@ -78,12 +78,13 @@ static void collect(const char *xml, Tags *out) {
 
                 if (strncmp(c, "interface ", 10) == 0 && strstr(c, "name=\"org.daxhp1."))
                         inside = true;
-                if (inside) {
-                        out->tag = realloc(out->tag, sizeof(char *) * (out->n + 1));
-                        CHECK(out->tag);
-                        out->tag[out->n++] = c;
-                } else
+                if (!inside) {
                         free(c);
+                        continue;
+                }
+                out->tag = realloc(out->tag, sizeof(char *) * (out->n + 1));
+                CHECK(out->tag);
+                out->tag[out->n++] = c;
                 if (streq(c, "/interface"))
                         inside = false;
         }

@@ -117,6 +117,10 @@ static int ops_run_step(void *userdata, const char *device, const Step *step, in
                 sleep(30);      /* killed by the timeout long before */
         if (strncmp(device, "busy", 4) == 0)
                 r = -EBUSY;
+        if (strncmp(device, "stuck", 5) == 0) {
+                trace("E", device);
+                return 0;       /* accepted, but the device never changes */
+        }
         if (strncmp(device, "flaky", 5) == 0 && bump(device) < 3)
                 r = -EBUSY;
         if (r == 0 && fake_get(device, &mode, &state) < 0)
@@ -313,6 +317,17 @@ static void test_timeout(sd_event *e, Queue *q) {
         CHECK(now_usec(CLOCK_MONOTONIC) - t0 < 10 * USEC_PER_SEC);
 }
 
+static void test_stuck(sd_event *e, Queue *q) {
+        reset();
+        fake_set("stuck", DAX_MODE_SYSTEM_RAM, DAX_STATE_UNPLUGGED);
+        CHECK_EQ_INT(queue_submit(q, "stuck", REQ(POLICY_STATE_ONLINE), NULL, NULL), 0);
+        run_until(e, 1);
+        CHECK_EQ_INT(finished[0].result, JOB_FAILED);
+        CHECK_EQ_INT(finished[0].error, -ELOOP);
+        /* Given up after the first step that changed nothing, not after JOB_STEPS_MAX. */
+        CHECK_EQ_INT(check_trace_serial(), 1);
+}
+
 static void test_removed(sd_event *e, Queue *q) {
         reset();
         CHECK_EQ_INT(queue_submit(q, "ghost", REQ(POLICY_STATE_ONLINE), NULL, NULL), 0);
@@ -357,6 +372,7 @@ int main(void) {
         test_supersede_running(e, q);
         test_retries(e, q);
         test_timeout(e, q);
+        test_stuck(e, q);
         test_removed(e, q);
         CHECK(n_changed > 0);
         queue_free(q);
