@@ -108,6 +108,10 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(PolicyFile *, policy_file_free);
  * attributed to path. Returns the number of errors found (>= 0) or -ENOMEM. */
 int policy_file_parse_buffer(PolicyFile *f, const char *path, const char *buf, size_t size, Diagnostics *d);
 int policy_file_parse_path(PolicyFile *f, const char *path, Diagnostics *d);
+/* Same; an empty file parses nothing and sets *ret_empty (a mask). */
+int policy_file_parse_path_full(PolicyFile *f, const char *path, Diagnostics *d, bool *ret_empty);
+/* Whole file into a NUL-terminated buffer; -EFBIG above 4 MiB. */
+int policy_file_read(const char *path, char **ret, size_t *ret_size);
 /* Whole-file checks after the main file and all drop-ins: State= set. */
 int policy_file_verify(PolicyFile *f, Diagnostics *d);
 

@@ -354,12 +354,12 @@ int policy_file_parse_buffer(PolicyFile *f, const char *path, const char *buf, s
         return c.n_errors;
 }
 
-static int read_full(const char *path, char **ret, size_t *ret_size) {
+int policy_file_read(const char *path, char **ret, size_t *ret_size) {
         _cleanup_close_ int fd = -EBADF;
         _cleanup_free_ char *buf = NULL;
         size_t n = 0, allocated = 0;
 
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
         if (fd < 0)
                 return -errno;
 
@@ -393,12 +393,15 @@ static int read_full(const char *path, char **ret, size_t *ret_size) {
         return 0;
 }
 
-int policy_file_parse_path(PolicyFile *f, const char *path, Diagnostics *d) {
+int policy_file_parse_path_full(PolicyFile *f, const char *path, Diagnostics *d, bool *ret_empty) {
         _cleanup_free_ char *buf = NULL;
         size_t size = 0;
         int r;
 
-        r = read_full(path, &buf, &size);
+        if (ret_empty)
+                *ret_empty = false;
+
+        r = policy_file_read(path, &buf, &size);
         if (r == -ENOMEM)
                 return r;
         if (r < 0) {
@@ -406,8 +409,16 @@ int policy_file_parse_path(PolicyFile *f, const char *path, Diagnostics *d) {
                                     r == -EFBIG ? "file too large" : strerror(-r));
                 return r < 0 ? r : 1;
         }
+        if (size == 0 && ret_empty) {
+                *ret_empty = true; /* a mask: the caller decides */
+                return 0;
+        }
 
         return policy_file_parse_buffer(f, path, buf, size, d);
+}
+
+int policy_file_parse_path(PolicyFile *f, const char *path, Diagnostics *d) {
+        return policy_file_parse_path_full(f, path, d, NULL);
 }
 
 int policy_file_verify(PolicyFile *f, Diagnostics *d) {

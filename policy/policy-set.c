@@ -120,6 +120,16 @@ static int scan_dir(Loader *l, const char *dir, unsigned prio, const char *main_
                         r = -ENOMEM;
                         break;
                 }
+
+                /* Regular files need no stat(): an empty one (a mask) is
+                 * recognized when it is read, and only winners are read. */
+                if (conf && de->d_type == DT_REG) {
+                        r = add_candidate(l, main_name ?: de->d_name, main_name ? de->d_name : NULL, path, prio, false);
+                        if (r < 0)
+                                break;
+                        continue;
+                }
+
                 if (stat(path, &st) < 0) {
                         r = warn_errno(l, POLICY_DIAGNOSTIC_WARNING, path, "Ignoring file", errno);
                         if (r < 0)
@@ -137,7 +147,8 @@ static int scan_dir(Loader *l, const char *dir, unsigned prio, const char *main_
                         }
                         r = scan_dir(l, path, prio, owner, false);
                 } else {
-                        if (S_ISDIR(st.st_mode))
+                        /* Only regular files and /dev/null masks; no FIFOs or devices. */
+                        if (!S_ISREG(st.st_mode) && !stat_is_masked(&st))
                                 continue;
                         r = add_candidate(l, main_name ?: de->d_name, main_name ? de->d_name : NULL, path, prio,
                                           stat_is_masked(&st));
@@ -218,27 +229,32 @@ static int check_shadowed(PolicySet *set, const PolicyFile *f) {
 /* Parses a main file and its drop-ins; accepted only without any error. */
 static int load_unit(PolicySet *set, const Candidate *main, const Candidate *dropins, size_t n_dropins) {
         _cleanup_(policy_file_freep) PolicyFile *f = NULL;
+        bool empty;
         int r, errors = 0;
 
         r = policy_file_new(main->path, &f);
         if (r < 0)
                 return r;
 
-        r = policy_file_parse_path(f, main->path, &set->diag);
+        r = policy_file_parse_path_full(f, main->path, &set->diag, &empty);
         if (r < 0)
                 return r;
+        if (empty)
+                return 0; /* masked */
         errors += r;
 
         for (size_t i = 0; i < n_dropins; i++) {
                 if (dropins[i].masked)
                         continue;
-                r = strv_extend(&f->dropins, dropins[i].path);
-                if (r < 0)
-                        return r;
-                r = policy_file_parse_path(f, dropins[i].path, &set->diag);
+                r = policy_file_parse_path_full(f, dropins[i].path, &set->diag, &empty);
                 if (r < 0)
                         return r;
                 errors += r;
+                if (empty)
+                        continue; /* masked drop-in */
+                r = strv_extend(&f->dropins, dropins[i].path);
+                if (r < 0)
+                        return r;
         }
 
         if (errors == 0) {

@@ -319,6 +319,9 @@ static void test_io_diagnostics(void) {
         _cleanup_free_ char *big = test_write(t.dirs[0], "30-big.conf", "");
         ASSERT_EQ(truncate(big, 5 * 1024 * 1024), 0);
         put(&t, 0, "40-dir.conf.d", "a file, not a drop-in directory: ignored");
+        _cleanup_free_ char *fifo = NULL;
+        ASSERT_TRUE(asprintf(&fifo, "%s/50-fifo.conf", t.dirs[0]) > 0);
+        ASSERT_EQ(mkfifo(fifo, 0600), 0); /* never opened: it would block */
 
         PolicySet *s = load(&t);
         _cleanup_free_ char *d = diags(&t, s), *o = order(&t, s);
