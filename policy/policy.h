@@ -4,9 +4,11 @@
 /*
  * libdaxhp-policy: the daxhp.d policy language.
  *
- * Pure library: no daemon, no D-Bus, no sysfs access. The daemon and daxhpctl
- * fill a DeviceInfo from sysfs/udev and ask which policy file decides it.
+ * Pure library: no daemon, no D-Bus, no sysfs access here. The daemon and
+ * daxhpctl fill a DeviceInfo from sysfs/udev (sysfs-scan.h in the same
+ * library reads a sysfs tree offline) and ask which policy file decides it.
  * Every function returns a negative errno on failure.
+ * The file format is documented in daxhp.d(5); design notes in FORMAT.md.
  */
 
 #include <stdbool.h>

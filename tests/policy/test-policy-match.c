@@ -55,6 +55,7 @@ static const struct {
         /* Path= */
         { "Path=/devices/platform/hmem*", "100" },
         { "Path=*/dax_region*/*", "010" },
+        { "Path=/devices/platform/ACPI0017:00/*", "010" },
         { "Path=!/devices/platform/hmem*", "010" }, /* unknown never matches */
         /* Region= */
         { "Region=1", "010" },
