@@ -79,6 +79,47 @@ static void parse_error(ParseContext *c, const char *fmt, ...) {
         c->n_errors++;
 }
 
+_printf_(2, 3)
+static void parse_warning(ParseContext *c, const char *fmt, ...) {
+        _cleanup_free_ char *m = NULL;
+        va_list ap;
+        int r;
+
+        va_start(ap, fmt);
+        r = vasprintf(&m, fmt, ap);
+        va_end(ap);
+        if (r < 0) {
+                m = NULL;
+                c->oom = true;
+                return;
+        }
+        if (diagnostics_add(c->diag, POLICY_DIAGNOSTIC_WARNING, c->path, c->line, "%s", m) < 0)
+                c->oom = true;
+}
+
+/* Mode= and Provider= have a known vocabulary: flag literal typos. */
+static void check_vocabulary(ParseContext *c, MatchKey k, size_t first) {
+        static const char * const modes[] = { "devdax", "system-ram", "unbound", NULL };
+        static const char * const providers[] = { "hmem", "cxl", "pmem", NULL };
+        const char * const *known = k == MATCH_MODE ? modes : k == MATCH_PROVIDER ? providers : NULL;
+        const Cond *cond = c->file->match + k;
+
+        if (!known)
+                return;
+        for (size_t i = first; i < cond->n; i++) {
+                const CondItem *it = cond->items + i;
+                bool found = false;
+
+                if (!it->is_literal)
+                        continue;
+                for (size_t j = 0; known[j] && !found; j++)
+                        found = streq(known[j], it->word);
+                if (!found)
+                        parse_warning(c, "%s=%s is not a known value (%s%s%s%s%s), it only matches if reported as such",
+                                      match_key_to_string(k), it->word, known[0], ", ", known[1], ", ", known[2]);
+        }
+}
+
 static bool is_blank(char ch) {
         return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n' || ch == '\f' || ch == '\v';
 }
@@ -306,12 +347,15 @@ static int policy_handler(void *user, const char *section, const char *name, con
                 for (MatchKey k = 0; k < _MATCH_KEY_MAX; k++)
                         if (streq(name, match_key_to_string(k))) {
                                 _cleanup_free_ char *error = NULL;
+                                size_t first = c->file->match[k].n;
                                 int r = cond_parse(c->file->match + k, k, value, &error);
 
                                 if (r == -ENOMEM)
                                         c->oom = true;
                                 else if (r < 0)
                                         parse_error(c, "%s", error);
+                                else if (!isempty(value))
+                                        check_vocabulary(c, k, first);
                                 return 1;
                         }
                 parse_error(c, "Unknown key '%s' in section [Match]", name);

@@ -20,6 +20,7 @@ static char *parse_diag(const char *text, size_t len, PolicyFile **ret) {
         if (r == 0)
                 ASSERT_TRUE(policy_file_verify(f, &d) >= 0);
         ASSERT_EQ(d.n_errors > 0, r > 0 || !f->state_set);
+        ASSERT_EQ((size_t) r, r > 0 ? d.n_errors : 0);
 
         for (size_t i = 0; i < d.n; i++) {
                 _cleanup_free_ char *s = NULL;
@@ -128,6 +129,10 @@ static const struct {
           "t.conf:4: Unknown section [Bar]\n"
           "t.conf:7: Invalid State= value 'x', expected online_movable, online_kernel, online, unplugged, devdax or ignore\n"
           "t.conf:8: Invalid Retries= value 'y', expected a non-negative integer" },
+        /* warnings: literal values outside the vocabulary of Mode=/Provider= */
+        { "[Match]\nMode=sytem-ram devdax\nProvider=!nvdimm cxl*\n[Policy]\nState=devdax\n",
+          "t.conf:2: Mode=sytem-ram is not a known value (devdax, system-ram, unbound), it only matches if reported as such\n"
+          "t.conf:3: Provider=nvdimm is not a known value (hmem, cxl, pmem), it only matches if reported as such" },
         /* clean files */
         { "\xef\xbb\xbf# BOM, comments, blank lines, indentation\n"
           "; semicolon comment\n"
