@@ -1,0 +1,479 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""fake-kernel: a umockdev testbed that plays the daxhp kernel series.
+
+It builds /sys for dax regions/devices (hmem- and pmem-shaped devpaths) and
+memory blocks under /sys/devices/system/memory, and serves each kmem-bound
+device's `hotplug` attribute through a one-file FUSE mount (minifuse.py), so
+a write(2) from the daemon behaves like the real attribute:
+
+  * the write returns only when the transition is done (blocks created or
+    removed, uevents sent), or fails with the kernel's errno:
+      unknown value / "offline"                         -> EINVAL
+      online type A -> online type B (not via unplug)   -> EBUSY
+      injected failure (inject())                        -> that errno, state rolled back
+      writer signalled during a slow step (delay())     -> EINTR, state rolled back
+  * writing the current state is a successful no-op;
+  * reads always return the live state.
+
+Every write is recorded in `self.writes` (device, value, result errno,
+sequence numbers of start/end, concurrent writers at start); `overlaps()`
+lists writes that started while another one was in flight, which the
+daemon's single global queue must make impossible.
+
+Drift: `drift(dev, i, 'offline')` toggles one block like another actor
+(memoryN/state rewritten + "offline"/"online" uevent).
+
+IMPORTANT: the process that runs the FUSE servers must never do file I/O on
+its own `hotplug` files (it would deadlock if it died mid-request); use
+`state(dev)` instead.
+"""
+
+import errno
+import os
+import threading
+import time
+
+import gi
+gi.require_version('UMockdev', '1.0')
+from gi.repository import UMockdev  # noqa: E402
+
+import minifuse  # noqa: E402
+
+BLOCK_SIZE = 128 << 20
+ONLINE_TYPES = ('online', 'online_kernel', 'online_movable')
+WRITABLE = ('unplugged',) + ONLINE_TYPES
+
+
+class Write:
+    def __init__(self, dev, value, seq, concurrent, pid):
+        self.dev = dev
+        self.value = value
+        self.start = seq
+        self.end = None
+        self.concurrent = concurrent   # other writes in flight when this one started
+        self.pid = pid
+        self.result = None             # 0 or errno
+        self.before = None
+        self.after = None
+
+    def __repr__(self):
+        return '<write %s %r %s->%s err=%s seq=%s..%s conc=%d>' % (
+            self.dev, self.value, self.before, self.after, self.result,
+            self.start, self.end, self.concurrent)
+
+
+class Device:
+    def __init__(self, fk, name, devpath, size, target_node, region, provider,
+                 phys_start, state, attr):
+        self.fk = fk
+        self.name = name
+        self.devpath = devpath           # "/devices/.../dax0.0"
+        self.size = size
+        self.target_node = target_node
+        self.region = region
+        self.provider = provider
+        self.phys_start = phys_start     # first block index
+        self.nblocks = size // BLOCK_SIZE
+        self.state = state
+        self.attr = attr                 # 'hotplug', 'state' or None
+        self.fuse = None
+        self.delay = 0.0                 # seconds one transition step takes
+        self.inject = []                 # list of (errno, target or None)
+        self.drifted = set()             # blocks toggled by "another actor"
+
+    # FUSE handler -------------------------------------------------------
+    def read(self):
+        return (self.fk._reported(self) + '\n').encode()
+
+    def write(self, data, req):
+        return self.fk._write(self, data, req)
+
+    def blocks(self):
+        return ['memory%d' % (self.phys_start + i) for i in range(self.nblocks)]
+
+
+class FakeKernel:
+    def __init__(self, online_reports='online'):
+        self.tb = UMockdev.Testbed.new()
+        self.root = self.tb.get_root_dir()
+        self.sys = self.tb.get_sys_dir()
+        self.lock = threading.RLock()       # guards testbed + model
+        self.devices = {}
+        self.writes = []
+        self.seq = 0
+        self.inflight = 0
+        self.uevents = []                    # (action, devpath) in send order
+        self.next_phys = 32                  # memory above 4 GiB
+        self.online_reports = online_reports
+        self.send_uevents = True
+        self.cond = threading.Condition(self.lock)
+        mem = os.path.join(self.sys, 'devices/system/memory')
+        os.makedirs(mem, exist_ok=True)
+        os.makedirs(os.path.join(self.sys, 'bus/memory/devices'), exist_ok=True)
+        with open(os.path.join(mem, 'block_size_bytes'), 'w') as f:
+            f.write('%x\n' % BLOCK_SIZE)
+        with open(os.path.join(mem, 'auto_online_blocks'), 'w') as f:
+            f.write('offline\n')
+        for drv in ('kmem', 'device_dax'):
+            d = os.path.join(self.sys, 'bus/dax/drivers', drv)
+            os.makedirs(d, exist_ok=True)
+            for f in ('bind', 'unbind', 'new_id', 'remove_id'):
+                open(os.path.join(d, f), 'a').close()
+        self._parents = set()
+        # Processes under the preload see only the testbed below /sys; let
+        # sd-bus still read callers' cgroups (SD_BUS_CREDS_UNIT/AUGMENT).
+        os.makedirs(os.path.join(self.sys, 'fs'), exist_ok=True)
+        if os.path.isdir('/sys/fs/cgroup'):
+            os.symlink('/sys/fs/cgroup', os.path.join(self.sys, 'fs', 'cgroup'))
+
+    # environment for processes that must see this testbed -----------------
+    def env(self, base=None):
+        e = dict(os.environ if base is None else base)
+        pre = e.get('LD_PRELOAD', '')
+        e['LD_PRELOAD'] = ('libumockdev-preload.so.0 ' + pre).strip()
+        e['UMOCKDEV_DIR'] = self.root
+        return e
+
+    def close(self):
+        with self.lock:
+            for d in self.devices.values():
+                if d.fuse:
+                    d.fuse.close()
+                    d.fuse = None
+        self.tb = None
+
+    # building ------------------------------------------------------------
+    def _add(self, lines, skip=()):
+        """add_from_string, then end attribute values with a newline like sysfs."""
+        self.tb.add_from_string('\n'.join(lines) + '\n')
+        devdir = os.path.join(self.sys, lines[0][3:].lstrip('/'))
+        for l in lines:
+            if l.startswith('A: '):
+                k, v = l[3:].split('=', 1)
+                if k not in skip:
+                    with open(os.path.join(devdir, k), 'w') as f:
+                        f.write(v + '\n')
+
+    def _add_parent(self, devpath, subsystem, extra=''):
+        if devpath in self._parents:
+            return
+        self._parents.add(devpath)
+        self.tb.add_from_string('P: %s\nE: SUBSYSTEM=%s\n%s\n' % (devpath, subsystem, extra))
+
+    def _region_dir(self, parent, region, size):
+        d = os.path.join(self.sys, parent.lstrip('/'), 'dax_region')
+        os.makedirs(d, exist_ok=True)
+        for k, v in (('id', region), ('size', size), ('align', 2 << 20),
+                     ('available_size', 0)):
+            with open(os.path.join(d, k), 'w') as f:
+                f.write('%s\n' % v)
+
+    def add_device(self, name=None, provider='hmem', size=1 << 30, target_node=1,
+                   state='unplugged', attr='hotplug', mode='system-ram', uevent=True):
+        """Add a dax device. mode: 'system-ram' (bound to kmem) or 'devdax'."""
+        with self.lock:
+            region = str(len({d.region for d in self.devices.values()}))
+            if name is None:
+                name = 'dax%s.0' % region
+            region = name[3:].split('.')[0]
+            if provider == 'hmem':
+                parent = '/devices/platform/hmem.%s' % region
+                self._add_parent(parent, 'platform', 'E: DRIVER=hmem\n')
+                devpath = parent + '/' + name
+            elif provider == 'pmem':
+                bus = '/devices/platform/e820_pmem/ndbus0'
+                self._add_parent('/devices/platform/e820_pmem', 'platform', 'E: DRIVER=e820_pmem\n')
+                self._add_parent(bus, 'nd')
+                reg = bus + '/region%s' % region
+                self._add_parent(reg, 'nd', 'E: DEVTYPE=nd_pmem\nE: DRIVER=nd_region\n')
+                parent = reg + '/' + name
+                self._add_parent(parent, 'nd', 'E: DEVTYPE=nd_dax\nE: DRIVER=dax_pmem\n')
+                devpath = parent + '/' + name
+            else:
+                raise ValueError(provider)
+            self._region_dir(parent, region, size)
+            phys = self.next_phys
+            self.next_phys += size // BLOCK_SIZE
+            if mode != 'system-ram':
+                attr = None
+                state = 'unplugged'
+            dev = Device(self, name, devpath, size, target_node, region, provider,
+                         phys, state, attr)
+            minor = len(self.devices)
+            drv = 'kmem' if mode == 'system-ram' else 'device_dax'
+            link = os.path.relpath(os.path.join(self.sys, 'bus/dax/drivers', drv),
+                                   os.path.join(self.sys, devpath.lstrip('/')))
+            desc = ['P: ' + devpath, 'N: %s=00' % name,
+                    'E: DEVNAME=/dev/%s' % name, 'E: SUBSYSTEM=dax',
+                    'E: MAJOR=252', 'E: MINOR=%d' % minor, 'E: DRIVER=' + drv,
+                    'A: size=%d' % size, 'A: target_node=%d' % target_node,
+                    'A: numa_node=%d' % target_node, 'A: align=2097152',
+                    'A: resource=0x%x' % (phys * BLOCK_SIZE),
+                    'A: modalias=dax:t0*',
+                    'L: driver=' + link]
+            if attr:
+                desc.append('A: %s=%s' % (attr, state))
+            self._add(desc, skip=(attr,))
+            self.devices[name] = dev
+            if attr:
+                path = os.path.join(self.sys, devpath.lstrip('/'), attr)
+                dev.fuse = minifuse.FileServer(path, dev)
+            if state != 'unplugged':
+                online = state in ONLINE_TYPES
+                for b in range(dev.nblocks):
+                    self._add_block(dev, b, online, state)
+            if uevent:
+                self._uevent(devpath, 'add')
+                if state != 'unplugged':
+                    for b in dev.blocks():
+                        self._uevent('/devices/system/memory/' + b, 'add')
+            return dev
+
+    def remove_device(self, name):
+        with self.lock:
+            dev = self.devices.pop(name)
+            for b in range(dev.nblocks):
+                if os.path.isdir(self._block_dir(dev, b)):
+                    self._remove_block(dev, b)
+            if dev.fuse:
+                dev.fuse.close()
+                dev.fuse = None
+            self._uevent(dev.devpath, 'remove')
+            self.tb.remove_device('/sys' + dev.devpath)
+
+    # memory blocks ---------------------------------------------------------
+    def _block_dir(self, dev, i):
+        return os.path.join(self.sys, 'devices/system/memory/memory%d' % (dev.phys_start + i))
+
+    @staticmethod
+    def _zones(online, state):
+        if not online:
+            return 'Normal Movable'
+        return 'Movable' if state == 'online_movable' else 'Normal'
+
+    def _add_block(self, dev, i, online, state):
+        n = dev.phys_start + i
+        devpath = '/devices/system/memory/memory%d' % n
+        self._add([
+            'P: ' + devpath, 'E: SUBSYSTEM=memory',
+            'A: state=%s' % ('online' if online else 'offline'),
+            'A: online=%d' % (1 if online else 0),
+            'A: valid_zones=%s' % self._zones(online, state),
+            'A: phys_index=%08x' % n, 'A: phys_device=0', 'A: removable=1',
+        ])
+        # memory is a bus, not a class
+        try:
+            os.unlink(os.path.join(self.sys, 'class/memory/memory%d' % n))
+        except FileNotFoundError:
+            pass
+        bl = os.path.join(self.sys, 'bus/memory/devices/memory%d' % n)
+        if not os.path.lexists(bl):
+            os.symlink('../../../devices/system/memory/memory%d' % n, bl)
+        d = self._block_dir(dev, i)
+        os.unlink(os.path.join(d, 'subsystem'))
+        os.symlink('../../../../bus/memory', os.path.join(d, 'subsystem'))
+        os.symlink('../../node/node%d' % dev.target_node, os.path.join(d, 'node%d' % dev.target_node))
+
+    def _remove_block(self, dev, i):
+        n = dev.phys_start + i
+        try:
+            os.unlink(os.path.join(self.sys, 'bus/memory/devices/memory%d' % n))
+        except FileNotFoundError:
+            pass
+        self.tb.remove_device('/sys/devices/system/memory/memory%d' % n)
+
+    def _set_block(self, dev, i, online, state):
+        d = self._block_dir(dev, i)
+        for k, v in (('state', 'online' if online else 'offline'),
+                     ('online', '1' if online else '0'),
+                     ('valid_zones', self._zones(online, state))):
+            with open(os.path.join(d, k), 'w') as f:
+                f.write(v + '\n')
+
+    def block_states(self, name):
+        dev = self.devices[name]
+        out = []
+        for i in range(dev.nblocks):
+            p = os.path.join(self._block_dir(dev, i), 'state')
+            try:
+                with open(p) as f:
+                    out.append(f.read().strip())
+            except FileNotFoundError:
+                out.append(None)
+        return out
+
+    def _uevent(self, devpath, action):
+        self.uevents.append((action, devpath))
+        if self.send_uevents:
+            self.tb.uevent('/sys' + devpath, action)
+
+    # reported state ---------------------------------------------------------
+    def _reported(self, dev):
+        with self.lock:
+            if dev.drifted and dev.state != 'unplugged':
+                return 'offline'
+            if dev.state == 'online' and self.online_reports != 'online':
+                return self.online_reports
+            return dev.state
+
+    def state(self, name):
+        return self._reported(self.devices[name])
+
+    # the kernel's transition ------------------------------------------------
+    def _write(self, dev, data, req):
+        value = data.decode(errors='replace').strip()
+        with self.lock:
+            self.seq += 1
+            w = Write(dev.name, value, self.seq, self.inflight, req.pid)
+            self.inflight += 1
+            w.before = self._reported(dev)
+            self.writes.append(w)
+            self.cond.notify_all()
+        try:
+            err = self._transition(dev, value, req)
+        finally:
+            with self.lock:
+                self.inflight -= 1
+                self.seq += 1
+                w.end = self.seq
+                w.after = self._reported(dev)
+                w.result = err
+                self.cond.notify_all()
+        if err:
+            raise OSError(err, os.strerror(err))
+
+    def _sleep(self, dev, req):
+        """One slow step; True when the writer got a signal meanwhile."""
+        if dev.delay <= 0:
+            return req.interrupted.is_set()
+        return req.interrupted.wait(dev.delay)
+
+    def _transition(self, dev, value, req):
+        if value not in WRITABLE:
+            return errno.EINVAL
+        with self.lock:
+            cur = self._reported(dev)
+            if cur == value and not dev.drifted:
+                return 0
+            if cur in ONLINE_TYPES and value in ONLINE_TYPES:
+                return errno.EBUSY
+            inject = None
+            for k, (e, target) in enumerate(dev.inject):
+                if target is None or target == value:
+                    inject = dev.inject.pop(k)[0]
+                    break
+        if value == 'unplugged':
+            return self._unplug(dev, req, inject)
+        return self._online(dev, value, req, inject)
+
+    def _unplug(self, dev, req, inject):
+        with self.lock:
+            prev = dev.state
+            was_online = [s == 'online' for s in self.block_states(dev.name)]
+        # offline block by block: visible to readers, like the kernel
+        done = []
+        for i in range(dev.nblocks):
+            if self._sleep(dev, req):
+                return self._rollback(dev, done, was_online, prev, errno.EINTR)
+            if inject and i == dev.nblocks // 2:
+                return self._rollback(dev, done, was_online, prev, inject)
+            with self.lock:
+                if was_online[i]:
+                    self._set_block(dev, i, False, prev)
+                    self._uevent('/devices/system/memory/memory%d' % (dev.phys_start + i), 'offline')
+                done.append(i)
+        with self.lock:
+            for i in range(dev.nblocks):
+                self._uevent('/devices/system/memory/memory%d' % (dev.phys_start + i), 'remove')
+                self._remove_block(dev, i)
+            dev.state = 'unplugged'
+            dev.drifted.clear()
+            self._uevent(dev.devpath, 'change')
+        return 0
+
+    def _rollback(self, dev, done, was_online, prev, err):
+        with self.lock:
+            for i in done:
+                if was_online[i]:
+                    self._set_block(dev, i, True, prev)
+                    self._uevent('/devices/system/memory/memory%d' % (dev.phys_start + i), 'online')
+            dev.state = prev
+        return err
+
+    def _online(self, dev, value, req, inject):
+        with self.lock:
+            prev = dev.state
+            if prev == 'unplugged':
+                for i in range(dev.nblocks):
+                    self._add_block(dev, i, False, value)
+                    self._uevent('/devices/system/memory/memory%d' % (dev.phys_start + i), 'add')
+        for i in range(dev.nblocks):
+            interrupted = self._sleep(dev, req)
+            if interrupted or (inject and i == dev.nblocks // 2):
+                with self.lock:   # roll back to where we started
+                    for j in range(dev.nblocks):
+                        if prev == 'unplugged':
+                            self._uevent('/devices/system/memory/memory%d' % (dev.phys_start + j), 'remove')
+                            self._remove_block(dev, j)
+                        else:
+                            self._set_block(dev, j, False, prev)
+                    dev.state = prev
+                return errno.EINTR if interrupted else inject
+            with self.lock:
+                self._set_block(dev, i, True, value)
+                self._uevent('/devices/system/memory/memory%d' % (dev.phys_start + i), 'online')
+        with self.lock:
+            dev.state = value
+            dev.drifted.clear()
+            self._uevent(dev.devpath, 'change')
+        return 0
+
+    # test hooks ---------------------------------------------------------------
+    def set_delay(self, name, seconds):
+        """Each block step of the next transitions of `name` takes this long."""
+        self.devices[name].delay = seconds
+
+    def inject_error(self, name, err=errno.EBUSY, target=None):
+        """The next write of `target` (any when None) fails with `err`, rolled back."""
+        with self.lock:
+            self.devices[name].inject.append((err, target))
+
+    def drift(self, name, i, how):
+        """Another actor toggles block i of `name` ('offline' or 'online')."""
+        with self.lock:
+            dev = self.devices[name]
+            online = how == 'online'
+            self._set_block(dev, i, online, dev.state)
+            if online:
+                dev.drifted.discard(i)
+            else:
+                dev.drifted.add(i)
+            self._uevent('/devices/system/memory/memory%d' % (dev.phys_start + i), how)
+
+    def overlaps(self):
+        with self.lock:
+            return [w for w in self.writes if w.concurrent]
+
+    def wait_writes(self, n, timeout):
+        """Wait until at least n writes finished; returns the finished count."""
+        deadline = time.monotonic() + timeout
+        with self.lock:
+            while True:
+                done = sum(1 for w in self.writes if w.end is not None)
+                left = deadline - time.monotonic()
+                if done >= n or left <= 0:
+                    return done
+                self.cond.wait(left)
+
+    def wait_inflight(self, name, timeout):
+        """Wait until a write to `name` is in progress; returns it or None."""
+        deadline = time.monotonic() + timeout
+        with self.lock:
+            while True:
+                for w in self.writes:
+                    if w.dev == name and w.end is None:
+                        return w
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return None
+                self.cond.wait(min(left, 0.05))

@@ -1,0 +1,404 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Integration tests: the real daxhpd on a private bus against the fake kernel.
+
+Run one test:   test_daxhpd.py TestDaxhpd.test_policy_applied_on_arrival
+Run all:        test_daxhpd.py
+Needs root (mount namespace, FUSE). DAXHPD / DAXHPCTL name the binaries
+(meson sets them), else they are looked up in $DAXHP_BUILD_ROOT.
+"""
+
+import errno
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+
+harness.enter_namespace()
+
+from world import World  # noqa: E402
+
+JOURNAL = None
+
+MOVABLE_HMEM = '[Match]\nProvider=hmem\n\n[Policy]\nState=online_movable\n'
+
+
+def setUpModule():
+    global JOURNAL
+    JOURNAL = harness.Journal().start()
+
+
+def tearDownModule():
+    if JOURNAL:
+        JOURNAL.stop()
+
+
+class TestDaxhpd(unittest.TestCase):
+    def setUp(self):
+        self.w = None
+
+    def tearDown(self):
+        if self.w:
+            self.w.close()
+
+    def world(self, **kw):
+        self.w = World(**kw)
+        return self.w
+
+    def audit(self, *matches):
+        """The current daemon's journal records matching FIELD=value."""
+        return JOURNAL.records('_PID=%d' % self.w.daemon.pid, *matches)
+
+    def assertNoOverlap(self):
+        self.assertEqual(self.w.fk.overlaps(), [], 'writes to the kernel overlapped')
+
+    # ---------------------------------------------------------------------
+    def test_devices_appear_with_properties(self):
+        w = self.world()
+        w.fk.add_device('dax0.0', provider='hmem', size=1 << 30, target_node=1, state='offline')
+        w.fk.add_device('dax1.0', provider='pmem', size=512 << 20, target_node=2, state='unplugged')
+        w.fk.add_device('dax2.0', provider='hmem', size=256 << 20, target_node=3, mode='devdax')
+        w.start_daemon()
+        devs = w.wait_device('dax2.0') and w.devices()
+        self.assertEqual(sorted(devs), ['dax0.0', 'dax1.0', 'dax2.0'])
+        d = devs['dax0.0']
+        self.assertEqual(d['SysfsPath'], '/devices/platform/hmem.0/dax0.0')
+        self.assertEqual((d['Size'], d['TargetNode'], d['Region'], d['Provider'], d['Mode'], d['State']),
+                         (1 << 30, 1, '0', 'hmem', 'system-ram', 'offline'))
+        self.assertEqual(d['Path'], '/org/daxhp1/device/dax0_2e0')
+        d = devs['dax1.0']
+        self.assertEqual(d['SysfsPath'], '/devices/platform/e820_pmem/ndbus0/region1/dax1.0/dax1.0')
+        self.assertEqual((d['Size'], d['TargetNode'], d['Region'], d['Provider'], d['Mode'], d['State']),
+                         (512 << 20, 2, '1', 'pmem', 'system-ram', 'unplugged'))
+        self.assertEqual(devs['dax2.0']['Mode'], 'devdax')
+        for d in devs.values():
+            self.assertEqual((d['DesiredState'], d['PolicyFile'], d['Transition']), ('', '', 'idle'))
+        m = w.manager()
+        self.assertTrue(m['AtomicHotplug'])
+        self.assertEqual(m['QueueLength'], 0)
+        # no policy: the daemon must not touch anything
+        self.assertEqual(w.fk.writes, [])
+        # hotplug and removal of a device follow udev
+        w.fk.add_device('dax3.0', provider='hmem', size=1 << 30, target_node=4, state='unplugged')
+        w.wait_device('dax3.0', TargetNode=4, State='unplugged')
+        w.fk.remove_device('dax3.0')
+        w.wait_gone('dax3.0')
+
+    def test_policy_applied_on_arrival(self):
+        w = self.world(policies={'50-movable.conf': MOVABLE_HMEM})
+        w.fk.add_device('dax0.0', provider='hmem', state='offline')
+        w.fk.add_device('dax1.0', provider='pmem', state='unplugged')
+        w.start_daemon()
+        d = w.wait_device('dax0.0', State='online_movable', Transition='idle')
+        self.assertEqual(d['DesiredState'], 'online_movable')
+        self.assertTrue(d['PolicyFile'].endswith('/50-movable.conf'), d['PolicyFile'])
+        self.assertEqual(w.fk.state('dax0.0'), 'online_movable')
+        self.assertEqual(set(w.fk.block_states('dax0.0')), {'online'})
+        # pmem does not match: untouched
+        self.assertEqual(w.devices()['dax1.0']['PolicyFile'], '')
+        self.assertEqual(w.fk.state('dax1.0'), 'unplugged')
+        # a device arriving later gets the policy too
+        w.fk.add_device('dax2.0', provider='hmem', state='unplugged')
+        w.wait_device('dax2.0', State='online_movable', Transition='idle')
+        self.assertEqual(w.fk.state('dax2.0'), 'online_movable')
+        self.assertFalse([x for x in w.fk.writes if x.result], w.fk.writes)
+        self.assertNoOverlap()
+
+    def test_named_errors(self):
+        w = self.world()
+        w.fk.add_device('dax0.0', provider='hmem', state='unplugged')
+        w.start_daemon()
+        w.wait_device('dax0.0')
+        r = w.ctl('set', 'dax0.0', 'sideways')
+        self.assertEqual(r.returncode, 1)
+        self.assertIn('org.daxhp1.Error.InvalidState', r.stderr)
+        r = w.ctl('set', 'dax0.0', 'offline')   # not writable by the series
+        self.assertEqual(r.returncode, 1)
+        self.assertIn('org.daxhp1.Error.InvalidState', r.stderr)
+        r = w.ctl('set', 'dax9.9', 'online')
+        self.assertEqual(r.returncode, 1)
+        self.assertIn('org.daxhp1.Error.NoSuchDevice', r.stderr)
+        r = w.ctl('status', 'dax9.9')
+        self.assertEqual(r.returncode, 1)
+        self.assertIn('org.daxhp1.Error.NoSuchDevice', r.stderr)
+        r = w.busctl('call', 'org.daxhp1', '/org/daxhp1', 'org.daxhp1.Manager', 'GetDevice', 's', 'dax9.9')
+        self.assertNotEqual(r.returncode, 0)
+        self.assertEqual(w.fk.writes, [])
+
+    def test_set_state_through_daxhpctl(self):
+        w = self.world()
+        w.fk.add_device('dax0.0', provider='hmem', state='unplugged')
+        w.start_daemon()
+        w.wait_device('dax0.0')
+        r = w.ctl('set', 'dax0.0', 'online_kernel')
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(w.fk.state('dax0.0'), 'online_kernel')
+        d = w.device('dax0.0')
+        self.assertEqual((d['State'], d['DesiredState'], d['PolicyFile']),
+                         ('online_kernel', 'online_kernel', 'runtime'))
+        # switching online types must go through unplugged (the kernel says EBUSY otherwise)
+        r = w.ctl('set', 'dax0.0', 'online_movable')
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(w.fk.state('dax0.0'), 'online_movable')
+        self.assertEqual([x.value for x in w.fk.writes], ['online_kernel', 'unplugged', 'online_movable'])
+        r = w.ctl('reset', 'dax0.0')
+        self.assertEqual(r.returncode, 0, r.stderr)
+        d = w.device('dax0.0')
+        self.assertEqual((d['DesiredState'], d['PolicyFile']), ('', ''))
+
+    def test_non_root_denied(self):
+        w = self.world()
+        w.fk.add_device('dax0.0', provider='hmem', state='unplugged')
+        w.start_daemon()
+        w.wait_device('dax0.0')
+        # reading is for everyone
+        r = w.ctl('list', user='nobody')
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn('dax0.0', r.stdout)
+        for args in (('set', 'dax0.0', 'online_movable'), ('reset', 'dax0.0'), ('reload',)):
+            r = w.ctl(*args, user='nobody')
+            self.assertEqual(r.returncode, 1, args)
+            self.assertIn('AccessDenied', r.stderr, args)
+        self.assertEqual(w.fk.writes, [])
+
+    def test_non_root_denied_by_daemon_itself(self):
+        # a bus policy that lets everyone call: the daemon's own check must refuse
+        w = self.world(permissive_bus=True)
+        w.fk.add_device('dax0.0', provider='hmem', state='unplugged')
+        w.start_daemon()
+        w.wait_device('dax0.0')
+        for args in (('set', 'dax0.0', 'online_movable'), ('reset', 'dax0.0'), ('reload',)):
+            r = w.ctl(*args, user='nobody')
+            self.assertEqual(r.returncode, 1, args)
+            self.assertIn('org.daxhp1.Error.AccessDenied', r.stderr, args)
+        self.assertEqual(w.fk.writes, [])
+
+    def test_concurrent_set_state_serialized(self):
+        import dbus
+        from dbus.mainloop.glib import DBusGMainLoop
+        from gi.repository import GLib
+
+        w = self.world()
+        names = ['dax0.0', 'dax1.0', 'dax2.0']
+        for n in names:
+            w.fk.add_device(n, provider='hmem', size=512 << 20, state='unplugged')
+        w.start_daemon()
+        for n in names:
+            w.wait_device(n)
+            w.fk.set_delay(n, 0.01)   # each block step takes a little while
+        loop = GLib.MainLoop()
+        bus = dbus.bus.BusConnection(w.bus.address, mainloop=DBusGMainLoop())
+        mgr = dbus.Interface(bus.get_object('org.daxhp1', '/org/daxhp1'), 'org.daxhp1.Manager')
+        paths = {n: mgr.GetDevice(n) for n in names}
+        rnd = random.Random(4)
+        choices = ['online_movable', 'online_kernel', 'unplugged', 'online']
+        last = {}
+        replies = []
+        # one connection: the daemon receives the 50 calls in this order
+        for i in range(50):
+            n = rnd.choice(names)
+            s = rnd.choice(choices)
+            last[n] = s
+            dev = dbus.Interface(bus.get_object('org.daxhp1', paths[n]), 'org.daxhp1.Device')
+
+            def ok(*a, i=i, n=n, s=s):
+                replies.append((i, n, s, None))
+                if len(replies) == 50:
+                    loop.quit()
+
+            def err(e, i=i, n=n, s=s):
+                replies.append((i, n, s, e.get_dbus_name()))
+                if len(replies) == 50:
+                    loop.quit()
+            dev.SetState(s, reply_handler=ok, error_handler=err, timeout=300)
+        GLib.timeout_add_seconds(240, loop.quit)
+        loop.run()
+        self.assertEqual(len(replies), 50, 'not every SetState got a reply')
+        bad = [r for r in replies if r[3] not in (None, 'org.daxhp1.Error.Superseded')]
+        self.assertEqual(bad, [], 'calls failed with other than Superseded')
+        # the last call per device must succeed
+        for n, s in last.items():
+            final = [r for r in replies if r[1] == n]
+            final = max(final, key=lambda r: r[0])
+            self.assertIsNone(final[3], final)
+        self.assertNoOverlap()
+        self.assertFalse([x for x in w.fk.writes if x.result == errno.EBUSY],
+                         'daemon asked the kernel for a forbidden online->online switch')
+        for n, s in last.items():
+            self.assertEqual(w.fk.state(n), s, n)
+            w.wait_device(n, State=s, DesiredState=s, Transition='idle')
+        self.assertEqual(w.manager()['QueueLength'], 0)
+
+    def test_ebusy_reports_real_state(self):
+        w = self.world(policies={'50-movable.conf': MOVABLE_HMEM})
+        w.fk.add_device('dax0.0', provider='hmem', state='online_movable')
+        w.start_daemon()
+        w.wait_device('dax0.0', State='online_movable', Transition='idle')
+        # the new policy asks for unplug; the kernel keeps refusing
+        for _ in range(20):
+            w.fk.inject_error('dax0.0', errno.EBUSY, 'unplugged')
+        w.write_policy('50-movable.conf', '[Match]\nProvider=hmem\n\n[Policy]\nState=unplugged\nRetries=0\n')
+        w.daemon.send_signal(signal.SIGHUP)   # = Reload(), without the caller check
+        w.fk.wait_writes(1, 30)
+        d = w.wait_device('dax0.0', Transition='idle', DesiredState='unplugged')
+        harness.wait_for(lambda: w.device('dax0.0')['LastError'], 30, what='LastError')
+        d = w.device('dax0.0')
+        self.assertEqual(d['State'], 'online_movable')
+        self.assertEqual(w.fk.state('dax0.0'), 'online_movable')
+        self.assertIn('busy', d['LastError'].lower())
+        self.assertEqual(set(w.fk.block_states('dax0.0')), {'online'})
+        self.assertTrue(all(x.result == errno.EBUSY for x in w.fk.writes), w.fk.writes)
+
+    def test_ebusy_set_state_error(self):
+        w = self.world()
+        w.fk.add_device('dax0.0', provider='hmem', state='online_movable')
+        w.start_daemon()
+        w.wait_device('dax0.0')
+        for _ in range(20):
+            w.fk.inject_error('dax0.0', errno.EBUSY, 'unplugged')
+        r = w.ctl('set', 'dax0.0', 'unplugged')
+        self.assertEqual(r.returncode, 1)
+        self.assertIn('org.daxhp1.Error.KernelRefused', r.stderr)
+        self.assertIn('Device or resource busy', r.stderr)
+        d = w.device('dax0.0')
+        self.assertEqual(d['State'], 'online_movable')
+        self.assertNotEqual(d['LastError'], '')
+
+    def test_kill9_during_transition_then_restart_reconciles(self):
+        w = self.world(policies={'50-movable.conf': MOVABLE_HMEM})
+        w.fk.add_device('dax0.0', provider='hmem', state='online_movable')
+        w.start_daemon()
+        w.wait_device('dax0.0', State='online_movable', Transition='idle')
+        w.fk.set_delay('dax0.0', 0.5)    # 8 blocks: a 4 s unplug
+        w.write_policy('50-movable.conf', '[Match]\nProvider=hmem\n\n[Policy]\nState=unplugged\n')
+        w.daemon.send_signal(signal.SIGHUP)
+        wr = w.fk.wait_inflight('dax0.0', 30)
+        self.assertIsNotNone(wr, 'the daemon never started the unplug')
+        w.kill_daemon(signal.SIGKILL)
+        # the forked worker must not outlive the daemon for long, or must finish cleanly
+        w.fk.set_delay('dax0.0', 0)
+        w.fk.wait_writes(1, 30)
+        w.start_daemon()
+        w.wait_device('dax0.0', State='unplugged', DesiredState='unplugged', Transition='idle', timeout=30)
+        self.assertEqual(w.fk.state('dax0.0'), 'unplugged')
+        self.assertNoOverlap()
+
+    def test_reload_with_broken_file_keeps_valid_policy(self):
+        w = self.world(policies={'50-movable.conf': MOVABLE_HMEM})
+        w.fk.add_device('dax0.0', provider='hmem', state='unplugged')
+        w.fk.add_device('dax1.0', provider='pmem', state='unplugged')
+        w.start_daemon()
+        w.wait_device('dax0.0', State='online_movable', Transition='idle')
+        n_writes = len(w.fk.writes)
+        # a broken file that would match first and unplug dax0.0
+        w.write_policy('10-broken.conf', '[Match]\nName=dax0.0\n\n[Policy]\nState=unplugged\nBogusKey=\n[Unclosed\n')
+        # and a valid new one for the pmem device
+        w.write_policy('60-pmem.conf', '[Match]\nProvider=pmem\n\n[Policy]\nState=online_kernel\n')
+        w.daemon.send_signal(signal.SIGHUP)
+        w.wait_device('dax1.0', State='online_kernel', Transition='idle')
+        files = w.manager()['PolicyFiles']
+        self.assertTrue(any(f.endswith('/50-movable.conf') for f in files), files)
+        self.assertTrue(any(f.endswith('/60-pmem.conf') for f in files), files)
+        self.assertFalse(any(f.endswith('/10-broken.conf') for f in files), files)
+        d = w.device('dax0.0')
+        self.assertEqual((d['State'], d['DesiredState']), ('online_movable', 'online_movable'))
+        self.assertTrue(d['PolicyFile'].endswith('/50-movable.conf'))
+        self.assertEqual([x.dev for x in w.fk.writes[n_writes:]], ['dax1.0'])
+        rec = self.audit('DAXHP_FILES_REJECTED=1')
+        self.assertTrue(rec, 'no reload record with DAXHP_FILES_REJECTED=1')
+
+    def test_reload_method(self):
+        w = self.world()
+        w.fk.add_device('dax0.0', provider='hmem', state='unplugged')
+        w.start_daemon()
+        w.wait_device('dax0.0', State='unplugged')
+        w.write_policy('50-movable.conf', MOVABLE_HMEM)
+        r = w.ctl('reload')
+        self.assertEqual(r.returncode, 0, r.stderr)
+        w.wait_device('dax0.0', State='online_movable', Transition='idle')
+        self.assertEqual(len(w.manager()['PolicyFiles']), 1)
+
+    def test_journal_records_carry_fields(self):
+        w = self.world(policies={'50-movable.conf': MOVABLE_HMEM})
+        w.fk.add_device('dax0.0', provider='hmem', state='unplugged')
+        w.start_daemon()
+        w.wait_device('dax0.0', State='online_movable', Transition='idle')
+        recs = harness.wait_for(lambda: [r for r in self.audit('DAXHP_DEVICE=dax0.0')
+                                         if r.get('DAXHP_RESULT')], 20, what='transition records')
+        for r in self.audit('DAXHP_DEVICE=dax0.0'):
+            self.assertRegex(r.get('MESSAGE_ID', ''), '^[0-9a-f]{32}$', r)
+            self.assertIn('DAXHP_EVENT', r)
+        fin = [r for r in recs if r.get('DAXHP_TO') == 'online_movable']
+        self.assertTrue(fin, recs)
+        r = fin[-1]
+        self.assertEqual(r['DAXHP_FROM'], 'unplugged')
+        self.assertIn('DAXHP_DURATION_USEC', r)
+        self.assertTrue(r['DAXHP_POLICY'].endswith('/50-movable.conf'), r)
+        kinds = {r['DAXHP_EVENT'] for r in self.audit('DAXHP_DEVICE=dax0.0')}
+        self.assertGreaterEqual(len(kinds), 3, kinds)   # appeared, matched, queued/started/finished
+        ids = {r['MESSAGE_ID'] for r in self.audit('DAXHP_DEVICE=dax0.0')}
+        self.assertGreaterEqual(len(ids), 3, 'one MESSAGE_ID per kind')
+
+    def test_override_audit_names_caller(self):
+        w = self.world()
+        w.fk.add_device('dax0.0', provider='hmem', state='unplugged')
+        w.start_daemon()
+        w.wait_device('dax0.0')
+        r = w.ctl('set', 'dax0.0', 'online_movable')
+        self.assertEqual(r.returncode, 0, r.stderr)
+        recs = harness.wait_for(lambda: self.audit('DAXHP_DEVICE=dax0.0', 'DAXHP_CALLER_UID=0'), 20,
+                                what='override record with the caller')
+        self.assertIn('DAXHP_CALLER_PID', recs[0])
+
+    def test_drift_is_reapplied(self):
+        w = self.world(policies={'50-movable.conf': MOVABLE_HMEM.replace(
+            'State=online_movable', 'State=online_movable\nOnDrift=reapply')})
+        w.fk.add_device('dax0.0', provider='hmem', state='online_movable')
+        w.start_daemon()
+        w.wait_device('dax0.0', State='online_movable', Transition='idle')
+        w.fk.drift('dax0.0', 3, 'offline')   # another actor offlines one block
+        harness.wait_for(lambda: self.audit('DAXHP_DEVICE=dax0.0', 'DAXHP_EVENT=drift'), 20,
+                         what='drift record')
+        w.wait_device('dax0.0', State='online_movable', Transition='idle', timeout=30)
+        harness.wait_for(lambda: set(w.fk.block_states('dax0.0')) == {'online'}, 20,
+                         what='all blocks online again')
+        self.assertNoOverlap()
+
+    def test_monitor_prints_changes(self):
+        w = self.world()
+        w.fk.add_device('dax0.0', provider='hmem', state='unplugged')
+        w.start_daemon()
+        w.wait_device('dax0.0')
+        env = harness.clean_env(DBUS_SYSTEM_BUS_ADDRESS=w.bus.address)
+        import world as worldmod
+        mon = subprocess.Popen([worldmod.DAXHPCTL, '--json', 'monitor'], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        w.monitors.append(mon)
+        self.assertIn('Monitoring', mon.stderr.readline())
+        w.fk.add_device('dax1.0', provider='hmem', state='unplugged')
+        import json
+        events = []
+
+        def reader():
+            for line in mon.stdout:
+                events.append(json.loads(line))
+        t = threading.Thread(target=reader, daemon=True)
+        t.start()
+        harness.wait_for(lambda: any(e['event'] == 'added' and e['object'] == 'dax1.0' for e in events),
+                         20, what='InterfacesAdded for dax1.0')
+        w.fk.remove_device('dax1.0')
+        harness.wait_for(lambda: any(e['event'] == 'removed' and e['object'] == 'dax1.0' for e in events),
+                         20, what='InterfacesRemoved for dax1.0')
+        mon.send_signal(signal.SIGINT)
+        self.assertEqual(mon.wait(10), 0)
+
+
+if __name__ == '__main__':
+    unittest.main(verbosity=2)

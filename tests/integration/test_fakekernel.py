@@ -1,0 +1,159 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Self-test of the fake kernel, the private bus and the private journal.
+
+Writers are child processes: the test process serves the FUSE attributes
+and must never do I/O on them itself.
+"""
+
+import errno
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+
+harness.enter_namespace()
+
+from fakekernel import FakeKernel  # noqa: E402
+
+PROBE = os.environ.get('UDEV_PROBE') or os.path.join(harness.BUILD, 'tests', 'integration', 'udev-probe')
+
+
+class TestFakeKernel(unittest.TestCase):
+    def setUp(self):
+        self.fk = FakeKernel()
+
+    def tearDown(self):
+        self.fk.close()
+
+    def sh(self, cmd, **kw):
+        """Run cmd under the preload, seeing the testbed as /sys."""
+        return subprocess.run(['sh', '-c', cmd], capture_output=True, text=True,
+                              env=self.fk.env(harness.clean_env()), timeout=30, **kw)
+
+    def write(self, dev, value):
+        r = self.sh('printf %%s "%s" > /sys/bus/dax/devices/%s/hotplug' % (value, dev))
+        return r.returncode, r.stderr
+
+    def read(self, dev):
+        return self.sh('cat /sys/bus/dax/devices/%s/hotplug' % dev).stdout.strip()
+
+    def blocks(self, dev):
+        return self.sh('ls /sys/devices/system/memory').stdout.split()
+
+    def test_layout_and_udev_view(self):
+        self.fk.add_device('dax0.0', provider='hmem', state='offline')
+        self.fk.add_device('dax1.0', provider='pmem', size=512 << 20, state='unplugged')
+        r = subprocess.run([PROBE, 'list', 'dax'], capture_output=True, text=True,
+                           env=self.fk.env(harness.clean_env()), timeout=30)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn('/devices/platform/hmem.0/dax0.0 driver=kmem', r.stdout)
+        self.assertIn('/devices/platform/e820_pmem/ndbus0/region1/dax1.0/dax1.0 driver=kmem', r.stdout)
+        r = subprocess.run([PROBE, 'list', 'memory'], capture_output=True, text=True,
+                           env=self.fk.env(harness.clean_env()), timeout=30)
+        self.assertEqual(len(r.stdout.splitlines()), 8)
+        self.assertEqual(self.read('dax0.0'), 'offline')
+        self.assertEqual(self.read('dax1.0'), 'unplugged')
+        st = self.sh('cat /sys/devices/system/memory/memory32/state /sys/devices/system/memory/memory32/phys_index')
+        self.assertEqual(st.stdout.split(), ['offline', '00000020'])
+
+    def test_transition_rules(self):
+        self.fk.add_device('dax0.0', state='unplugged')
+        self.assertEqual(self.write('dax0.0', 'unplugged')[0], 0)        # no-op
+        self.assertNotEqual(self.write('dax0.0', 'offline')[0], 0)       # EINVAL
+        self.assertNotEqual(self.write('dax0.0', 'bogus')[0], 0)         # EINVAL
+        self.assertEqual([w.result for w in self.fk.writes], [0, errno.EINVAL, errno.EINVAL])
+        self.assertEqual(self.write('dax0.0', 'online_kernel')[0], 0)
+        self.assertEqual(self.read('dax0.0'), 'online_kernel')
+        self.assertEqual(len([b for b in self.blocks('dax0.0') if b.startswith('memory')]), 8)
+        rc, err = self.write('dax0.0', 'online_movable')
+        self.assertNotEqual(rc, 0)
+        self.assertEqual(self.fk.writes[-1].result, errno.EBUSY)
+        self.assertEqual(self.write('dax0.0', 'unplugged')[0], 0)
+        self.assertEqual([b for b in self.blocks('dax0.0') if b.startswith('memory')], [])
+        self.assertEqual(self.write('dax0.0', 'online_movable')[0], 0)
+        self.assertEqual(set(self.fk.block_states('dax0.0')), {'online'})
+
+    def test_injected_ebusy_rolls_back(self):
+        self.fk.add_device('dax0.0', state='online_movable')
+        self.fk.inject_error('dax0.0', errno.EBUSY, 'unplugged')
+        rc, err = self.write('dax0.0', 'unplugged')
+        self.assertNotEqual(rc, 0)
+        self.assertEqual(self.read('dax0.0'), 'online_movable')
+        self.assertEqual(self.fk.block_states('dax0.0'), ['online'] * 8)
+        self.assertEqual(self.write('dax0.0', 'unplugged')[0], 0)       # injection used up
+
+    def test_signal_during_slow_unplug_gives_eintr_and_rollback(self):
+        self.fk.add_device('dax0.0', state='online_movable')
+        self.fk.set_delay('dax0.0', 0.5)
+        p = subprocess.Popen(['sh', '-c', 'printf unplugged > /sys/bus/dax/devices/dax0.0/hotplug'],
+                             env=self.fk.env(harness.clean_env()))
+        self.assertIsNotNone(self.fk.wait_inflight('dax0.0', 10))
+        p.send_signal(signal.SIGKILL)
+        p.wait(10)
+        self.fk.wait_writes(1, 10)
+        self.assertEqual(self.fk.writes[-1].result, errno.EINTR)
+        self.assertEqual(self.fk.state('dax0.0'), 'online_movable')
+        self.assertEqual(self.fk.block_states('dax0.0'), ['online'] * 8)
+
+    def test_overlapping_writers_are_recorded(self):
+        self.fk.add_device('dax0.0', state='unplugged')
+        self.fk.add_device('dax1.0', state='unplugged')
+        for d in ('dax0.0', 'dax1.0'):
+            self.fk.set_delay(d, 0.1)
+        ps = [subprocess.Popen(['sh', '-c', 'printf online > /sys/bus/dax/devices/%s/hotplug' % d],
+                               env=self.fk.env(harness.clean_env())) for d in ('dax0.0', 'dax1.0')]
+        for p in ps:
+            self.assertEqual(p.wait(30), 0)
+        self.assertEqual(len(self.fk.overlaps()), 1)
+
+    def test_uevents_reach_libudev_monitor(self):
+        self.fk.add_device('dax0.0', state='unplugged')
+        mon = subprocess.Popen([PROBE, 'monitor', 'dax', 'memory'], stdout=subprocess.PIPE, text=True,
+                               env=self.fk.env(harness.clean_env()))
+        try:
+            self.assertEqual(mon.stdout.readline().strip(), 'READY')
+            lines = []
+            t = threading.Thread(target=lambda: [lines.append(l.strip()) for l in mon.stdout], daemon=True)
+            t.start()
+            self.assertEqual(self.write('dax0.0', 'online_movable')[0], 0)
+            self.fk.drift('dax0.0', 2, 'offline')
+            harness.wait_for(lambda: 'offline /devices/system/memory/memory34' in lines, 10,
+                             what='drift uevent')
+            self.assertIn('add /devices/system/memory/memory32', lines)
+            self.assertIn('online /devices/system/memory/memory39', lines)
+            self.assertIn('change /devices/platform/hmem.0/dax0.0', lines)
+            self.assertEqual(self.read('dax0.0'), 'offline')   # a drifted block: not all online
+        finally:
+            mon.kill()
+            mon.wait()
+
+
+class TestPrivateServices(unittest.TestCase):
+    def test_bus_and_journal(self):
+        import tempfile
+        tmp = tempfile.mkdtemp()
+        bus = harness.Bus(tmp).start()
+        j = harness.Journal().start()
+        try:
+            r = subprocess.run(['busctl', '--system', 'list'], capture_output=True, text=True,
+                               env=harness.clean_env(DBUS_SYSTEM_BUS_ADDRESS=bus.address), timeout=30)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn('org.freedesktop.DBus', r.stdout)
+            tag = 'selftest%d' % os.getpid()
+            subprocess.run(['systemd-cat', '-t', tag, 'echo', 'hello'], check=True, env=harness.clean_env())
+            recs = harness.wait_for(lambda: j.records('SYSLOG_IDENTIFIER=' + tag), 10, what='record')
+            self.assertEqual(recs[0]['MESSAGE'], 'hello')
+        finally:
+            j.stop()
+            bus.stop()
+
+
+if __name__ == '__main__':
+    unittest.main(verbosity=2)

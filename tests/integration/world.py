@@ -1,0 +1,144 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""One test's world: fake kernel + private bus + daxhpd + daxhpctl."""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+
+import harness
+from fakekernel import FakeKernel
+
+DAXHPD = os.environ.get('DAXHPD') or os.path.join(harness.BUILD, 'daemon', 'daxhpd')
+DAXHPCTL = os.environ.get('DAXHPCTL') or os.path.join(harness.BUILD, 'daemon', 'ctl', 'daxhpctl')
+
+# Loosened bus policy, to prove the daemon checks credentials itself.
+PERMISSIVE = '''
+  <policy context="default">
+    <allow send_destination="org.daxhp1"/>
+  </policy>
+</busconfig>
+'''
+
+
+class World:
+    def __init__(self, policies=None, permissive_bus=False, online_reports='online'):
+        self.tmp = tempfile.mkdtemp(prefix='daxhp-it-')
+        self.fk = FakeKernel(online_reports=online_reports)
+        self.policy_dir = os.path.join(self.tmp, 'policy')
+        self.state_dir = os.path.join(self.tmp, 'state')
+        os.makedirs(self.policy_dir)
+        for name, text in (policies or {}).items():
+            self.write_policy(name, text)
+        self.bus = harness.Bus(self.tmp)
+        if permissive_bus:
+            orig = harness.BUS_CONF
+            harness.BUS_CONF = orig.replace('</busconfig>\n', PERMISSIVE)
+            try:
+                self.bus.start()
+            finally:
+                harness.BUS_CONF = orig
+        else:
+            self.bus.start()
+        self.daemon = None
+        self.daemon_log = os.path.join(self.tmp, 'daxhpd.log')
+        self.monitors = []
+
+    # policy ------------------------------------------------------------------
+    def write_policy(self, name, text):
+        with open(os.path.join(self.policy_dir, name), 'w') as f:
+            f.write(text)
+
+    # daemon ------------------------------------------------------------------
+    def env(self):
+        e = self.fk.env()
+        e['DBUS_SYSTEM_BUS_ADDRESS'] = self.bus.address
+        return e
+
+    def start_daemon(self, timeout=20):
+        if not os.access(DAXHPD, os.X_OK):
+            raise RuntimeError('daxhpd not built: %s' % DAXHPD)
+        log = open(self.daemon_log, 'a')
+        self.daemon = subprocess.Popen(
+            [DAXHPD, '--log-target=journal', '--debug',
+             '--policy-dir=' + self.policy_dir, '--state-dir=' + self.state_dir],
+            env=self.env(), stdout=log, stderr=log)
+        log.close()
+        deadline = time.monotonic() + timeout
+        while not self.bus.has_name('org.daxhp1'):
+            if self.daemon.poll() is not None:
+                raise RuntimeError('daxhpd exited with %s:\n%s' % (self.daemon.returncode, self.log_text()))
+            if time.monotonic() > deadline:
+                raise TimeoutError('daxhpd did not take org.daxhp1:\n' + self.log_text())
+            time.sleep(0.05)
+        return self.daemon
+
+    def kill_daemon(self, sig=signal.SIGKILL):
+        self.daemon.send_signal(sig)
+        self.daemon.wait(30)
+
+    def log_text(self):
+        try:
+            with open(self.daemon_log) as f:
+                return f.read()[-6000:]
+        except OSError:
+            return ''
+
+    def close(self):
+        for m in self.monitors:
+            harness.stop(m)
+        if self.daemon:
+            harness.stop(self.daemon)
+        self.bus.stop()
+        self.fk.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    # clients -------------------------------------------------------------------
+    def ctl(self, *args, user=None, timeout=60):
+        cmd = [DAXHPCTL] + list(args)
+        if user:
+            cmd = ['setpriv', '--reuid=' + user, '--regid=nogroup', '--clear-groups'] + cmd
+        env = harness.clean_env(DBUS_SYSTEM_BUS_ADDRESS=self.bus.address)
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
+
+    def ctl_json(self, *args):
+        r = self.ctl('--json', *args)
+        if r.returncode != 0:
+            raise AssertionError('daxhpctl %s failed (%d): %s' % (' '.join(args), r.returncode, r.stderr))
+        return [json.loads(l) for l in r.stdout.splitlines() if l.strip()]
+
+    def devices(self):
+        return {d['Name']: d for d in self.ctl_json('list')[0]}
+
+    def device(self, name):
+        return self.ctl_json('status', name)[0]
+
+    def manager(self):
+        return self.ctl_json('status')[0]
+
+    def busctl(self, *args, timeout=60):
+        env = harness.clean_env(DBUS_SYSTEM_BUS_ADDRESS=self.bus.address)
+        return subprocess.run(['busctl', '--system'] + list(args), capture_output=True,
+                              text=True, timeout=timeout, env=env)
+
+    def wait_device(self, name, timeout=20, **props):
+        """Wait until device `name` exists with all given property values."""
+        last = {}
+
+        def ok():
+            nonlocal last
+            last = self.devices().get(name)
+            return last is not None and all(last.get(k) == v for k, v in props.items())
+        try:
+            harness.wait_for(ok, timeout, step=0.1, what='%s %s' % (name, props))
+        except TimeoutError:
+            raise AssertionError('%s never reached %s; last seen %s\n--- fake kernel writes: %s\n--- daemon log:\n%s'
+                                 % (name, props, last, self.fk.writes[-10:], self.log_text()))
+        return last
+
+    def wait_gone(self, name, timeout=20):
+        harness.wait_for(lambda: name not in self.devices(), timeout, step=0.1,
+                         what='%s to disappear' % name)
