@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -219,9 +220,17 @@ static int on_step_exited(sd_event_source *s, const siginfo_t *si, void *userdat
         return 0;
 }
 
-_noreturn_ static void run_in_child(Job *j, int fd) {
+_noreturn_ static void run_in_child(Job *j, int fd, pid_t parent) {
         sigset_t ss;
         int r;
+
+        /*
+         * If the daemon dies (kill -9, crash), the step dies with it: the kernel
+         * rolls back, and the restarted daemon finds the device as it was
+         * instead of racing a stray worker.
+         */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+                _exit(EXIT_FAILURE);
 
         /* Default dispositions: a timeout's SIGKILL must be fatal, nothing inherited blocked. */
         sigemptyset(&ss);
@@ -237,7 +246,7 @@ _noreturn_ static void run_in_child(Job *j, int fd) {
 static int job_spawn_step(Job *j, const Step *step) {
         Queue *q = j->queue;
         int fds[2], r;
-        pid_t pid;
+        pid_t pid, parent;
 
         j->step = *step;
         j->steps_run++;
@@ -246,6 +255,7 @@ static int job_spawn_step(Job *j, const Step *step) {
 
         if (pipe2(fds, O_CLOEXEC) < 0)
                 return -errno;
+        parent = getpid();
         pid = fork();
         if (pid < 0) {
                 r = -errno;
@@ -255,7 +265,7 @@ static int job_spawn_step(Job *j, const Step *step) {
         }
         if (pid == 0) {
                 close(fds[0]);
-                run_in_child(j, fds[1]);
+                run_in_child(j, fds[1], parent);
         }
         close(fds[1]);
         j->pid = pid;
