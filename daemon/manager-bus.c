@@ -135,14 +135,32 @@ int manager_bus_send_changed(Manager *m, const char *property) {
         return sd_bus_emit_properties_changed(m->bus, MANAGER_PATH, MANAGER_INTERFACE, property, NULL);
 }
 
+/*
+ * comm and unit are for the audit record only, and come from /proc and the
+ * cgroup tree: where those cannot be read (containers, umockdev redirecting
+ * /sys) the check must still work, so they are fetched separately and may
+ * stay empty.
+ */
+static void audit_caller_describe(sd_bus_message *msg, AuditCaller *caller) {
+        _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *c = NULL;
+        const char *s;
+
+        if (sd_bus_query_sender_creds(msg, SD_BUS_CREDS_COMM | SD_BUS_CREDS_AUGMENT, &c) >= 0 &&
+            sd_bus_creds_get_comm(c, &s) >= 0)
+                caller->comm = strdup(s);
+        c = sd_bus_creds_unref(c);
+        if (sd_bus_query_sender_creds(msg, SD_BUS_CREDS_UNIT | SD_BUS_CREDS_AUGMENT, &c) >= 0 &&
+            sd_bus_creds_get_unit(c, &s) >= 0)
+                caller->unit = strdup(s);
+}
+
 int bus_check_root(sd_bus_message *msg, sd_bus_error *error, AuditCaller *caller) {
         _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
-        const char *s;
         uid_t uid;
         int r;
 
         r = sd_bus_query_sender_creds(msg, SD_BUS_CREDS_EUID | SD_BUS_CREDS_UID | SD_BUS_CREDS_PID |
-                                      SD_BUS_CREDS_COMM | SD_BUS_CREDS_UNIT | SD_BUS_CREDS_AUGMENT, &creds);
+                                      SD_BUS_CREDS_AUGMENT, &creds);
         if (r < 0)
                 return sd_bus_error_setf(error, DAXHP_ERROR_ACCESS_DENIED, "Cannot determine the caller: %s",
                                          errno_text(r));
@@ -157,10 +175,7 @@ int bus_check_root(sd_bus_message *msg, sd_bus_error *error, AuditCaller *caller
         caller->valid = true;
         caller->uid = uid;
         (void) sd_bus_creds_get_pid(creds, &caller->pid);
-        if (sd_bus_creds_get_comm(creds, &s) >= 0)
-                caller->comm = strdup(s);
-        if (sd_bus_creds_get_unit(creds, &s) >= 0)
-                caller->unit = strdup(s);
+        audit_caller_describe(msg, caller);
 
         if (uid != 0)
                 return sd_bus_error_setf(error, DAXHP_ERROR_ACCESS_DENIED,
