@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <systemd/sd-daemon.h>
 
 #include "log.h"
 #include "manager.h"
@@ -25,13 +26,7 @@ static int ops_read(void *userdata, const char *device, DaxMode *ret_mode, DaxSt
                 return r;
         if (r > 0)
                 manager_device_changed(m, d);
-        if (d->status.attr != DAX_ATTR_UNKNOWN && d->status.attr != m->kernel_attr) {
-                bool before = manager_atomic_hotplug(m);
-
-                m->kernel_attr = d->status.attr;
-                if (before != manager_atomic_hotplug(m))
-                        (void) manager_bus_send_changed(m, "AtomicHotplug");
-        }
+        manager_note_kernel_attr(m, d->status.attr);
 
         *ret_mode = d->status.mode;
         *ret_state = d->status.state;
@@ -97,6 +92,8 @@ static void ops_device_changed(void *userdata, const char *device) {
         if (n != m->queue_length_announced) {
                 m->queue_length_announced = n;
                 (void) manager_bus_send_changed(m, "QueueLength");
+                (void) sd_notifyf(false, "STATUS=Managing %zu dax devices, %u transitions queued.",
+                                  m->n_devices, n);
         }
 }
 

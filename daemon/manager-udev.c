@@ -58,8 +58,7 @@ void manager_device_event(Manager *m, Device *d) {
         }
         if (r == 0)
                 return;
-        if (d->status.attr != DAX_ATTR_UNKNOWN)
-                m->kernel_attr = d->status.attr;
+        manager_note_kernel_attr(m, d->status.attr);
 
         manager_device_changed(m, d);
         if (before && !streq(before, device_state_string(d)))

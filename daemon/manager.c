@@ -85,6 +85,20 @@ bool manager_atomic_hotplug(const Manager *m) {
         return m->kernel_attr != DAX_ATTR_NONE;
 }
 
+void manager_note_kernel_attr(Manager *m, DaxAttr attr) {
+        bool before = manager_atomic_hotplug(m);
+
+        /* Only kmem-bound devices show the attribute (or its absence). */
+        if (attr == DAX_ATTR_UNKNOWN || attr == m->kernel_attr)
+                return;
+        m->kernel_attr = attr;
+        if (before != manager_atomic_hotplug(m)) {
+                log_info("Kernel %s whole-device hotplug attribute (%s).",
+                         manager_atomic_hotplug(m) ? "has a" : "has no", dax_attr_to_string(attr));
+                (void) manager_bus_send_changed(m, "AtomicHotplug");
+        }
+}
+
 static void audit_policy(Device *d) {
         audit_emit(&(AuditRecord) {
                         .kind = AUDIT_POLICY_MATCHED,
@@ -125,8 +139,7 @@ int manager_add_device(Manager *m, const char *name, Device **ret) {
         if (r < 0)
                 return r;
         d->last_change_usec = now_usec(CLOCK_REALTIME);
-        if (d->status.attr != DAX_ATTR_UNKNOWN)
-                m->kernel_attr = d->status.attr;
+        manager_note_kernel_attr(m, d->status.attr);
 
         r = override_store_load(m->state_dir, name, &o);
         if (r < 0)
