@@ -80,6 +80,7 @@ class Device:
         self.delay = 0.0                 # seconds one transition step takes
         self.inject = []                 # list of (errno, target or None)
         self.drifted = set()             # blocks toggled by "another actor"
+        self.busy = threading.Lock()     # the device lock a transition holds
 
     # FUSE handler -------------------------------------------------------
     def read(self):
@@ -329,8 +330,19 @@ class FakeKernel:
             w.before = self._reported(dev)
             self.writes.append(w)
             self.cond.notify_all()
+        err = errno.EIO
         try:
-            err = self._transition(dev, value, req)
+            # Like the kernel's device lock: a second writer waits for the
+            # first (it still counts as an overlap above), a signal ends the wait.
+            while not dev.busy.acquire(timeout=0.05):
+                if req.interrupted.is_set():
+                    err = errno.EINTR
+                    break
+            else:
+                try:
+                    err = self._transition(dev, value, req)
+                finally:
+                    dev.busy.release()
         finally:
             with self.lock:
                 self.inflight -= 1

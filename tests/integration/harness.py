@@ -196,6 +196,15 @@ class Bus:
                            env=clean_env(DBUS_SYSTEM_BUS_ADDRESS=self.address))
         return r.returncode == 0
 
+    def owner_pid(self, name):
+        r = subprocess.run(['busctl', '--system', 'call', 'org.freedesktop.DBus', '/org/freedesktop/DBus',
+                            'org.freedesktop.DBus', 'GetConnectionUnixProcessID', 's', name],
+                           capture_output=True, text=True, timeout=10,
+                           env=clean_env(DBUS_SYSTEM_BUS_ADDRESS=self.address))
+        if r.returncode != 0 or not r.stdout.startswith('u '):
+            return None
+        return int(r.stdout.split()[1])
+
     def wait_name(self, name, timeout):
         # busctl 252 has no "wait": poll NameHasOwner
         wait_for(lambda: self.has_name(name), timeout, step=0.05, what='bus name ' + name)

@@ -290,6 +290,42 @@ class TestDaxhpd(unittest.TestCase):
         self.assertEqual(w.fk.state('dax0.0'), 'unplugged')
         self.assertNoOverlap()
 
+    def test_kill9_worker_does_not_outlive_daemon(self):
+        # The queue's promise (one kernel step at a time) must hold across a
+        # crash: a step still running after kill -9 must not overlap with the
+        # restarted daemon's first step.
+        w = self.world(policies={'50-hmem.conf': '[Match]\nName=dax0.0\n\n[Policy]\nState=online_movable\n'})
+        w.fk.add_device('dax0.0', provider='hmem', state='unplugged')
+        w.fk.add_device('dax1.0', provider='hmem', state='online_movable')
+        w.fk.set_delay('dax0.0', 0.5)    # 8 blocks: a 4 s online
+        w.start_daemon()
+        self.assertIsNotNone(w.fk.wait_inflight('dax0.0', 30), 'the daemon never started dax0.0')
+        w.kill_daemon(signal.SIGKILL)
+        # meanwhile the admin wants dax1.0 unplugged; dax0.0 keeps its policy
+        w.write_policy('60-dax1.conf', '[Match]\nName=dax1.0\n\n[Policy]\nState=unplugged\n')
+        w.start_daemon()
+        w.wait_device('dax1.0', State='unplugged', Transition='idle', timeout=60)
+        w.wait_device('dax0.0', State='online_movable', Transition='idle', timeout=60)
+        self.assertNoOverlap()
+
+    def test_step_timeout_cancels_and_kernel_rolls_back(self):
+        w = self.world(policies={'50-movable.conf': MOVABLE_HMEM})
+        w.fk.add_device('dax0.0', provider='hmem', state='online_movable')
+        w.start_daemon()
+        w.wait_device('dax0.0', State='online_movable', Transition='idle')
+        w.fk.set_delay('dax0.0', 2.0)    # 8 blocks: a 16 s unplug, far over TimeoutSec=
+        w.write_policy('50-movable.conf', '[Match]\nProvider=hmem\n\n[Policy]\nState=unplugged\n'
+                       'TimeoutSec=1s\nRetries=0\n')
+        w.daemon.send_signal(signal.SIGHUP)
+        self.assertIsNotNone(w.fk.wait_inflight('dax0.0', 30), 'the daemon never started the unplug')
+        self.assertEqual(w.fk.wait_writes(1, 60), 1, 'the slow write was never cancelled')
+        self.assertEqual(w.fk.writes[0].result, errno.EINTR, w.fk.writes)
+        harness.wait_for(lambda: w.device('dax0.0')['LastError'], 30, what='LastError')
+        d = w.device('dax0.0')
+        self.assertEqual((d['State'], d['Transition']), ('online_movable', 'idle'))
+        self.assertIn('time', d['LastError'].lower())
+        self.assertEqual(w.fk.block_states('dax0.0'), ['online'] * 8)
+
     def test_reload_with_broken_file_keeps_valid_policy(self):
         w = self.world(policies={'50-movable.conf': MOVABLE_HMEM})
         w.fk.add_device('dax0.0', provider='hmem', state='unplugged')

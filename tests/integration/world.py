@@ -44,6 +44,7 @@ class World:
         else:
             self.bus.start()
         self.daemon = None
+        self.pids = []
         self.daemon_log = os.path.join(self.tmp, 'daxhpd.log')
         self.monitors = []
 
@@ -67,8 +68,10 @@ class World:
              '--policy-dir=' + self.policy_dir, '--state-dir=' + self.state_dir],
             env=self.env(), stdout=log, stderr=log)
         log.close()
+        self.pids.append(self.daemon.pid)
         deadline = time.monotonic() + timeout
-        while not self.bus.has_name('org.daxhp1'):
+        # the name must belong to THIS daemon (after a kill -9 an old owner may linger)
+        while self.bus.owner_pid('org.daxhp1') != self.daemon.pid:
             if self.daemon.poll() is not None:
                 raise RuntimeError('daxhpd exited with %s:\n%s' % (self.daemon.returncode, self.log_text()))
             if time.monotonic() > deadline:
@@ -81,11 +84,39 @@ class World:
         self.daemon.wait(30)
 
     def log_text(self):
+        """The daemon's stderr, its journal messages and its exit status."""
+        out = ''
+        if self.daemon:
+            try:
+                self.daemon.wait(2)
+            except subprocess.TimeoutExpired:
+                pass
         try:
             with open(self.daemon_log) as f:
-                return f.read()[-6000:]
+                out = f.read()[-3000:]
         except OSError:
-            return ''
+            pass
+        subprocess.run(['journalctl', '--sync'], capture_output=True, timeout=30, env=harness.clean_env())
+        for pid in self.pids:
+            r = subprocess.run(['journalctl', '--no-pager', '-o', 'cat', '_PID=%d' % pid],
+                               capture_output=True, text=True, timeout=30, env=harness.clean_env())
+            out += '--- journal of daxhpd pid %d:\n%s' % (pid, r.stdout[-5000:])
+        if self.daemon:
+            try:
+                self.daemon.wait(2)
+            except subprocess.TimeoutExpired:
+                pass
+        if self.daemon and self.daemon.poll() is None:
+            try:
+                with open('/proc/%d/stat' % self.daemon.pid) as f:
+                    st = f.read().split(')')[-1].split()[0]
+                with open('/proc/%d/wchan' % self.daemon.pid) as f:
+                    out += '--- daxhpd still running, state %s in %s\n' % (st, f.read())
+            except OSError:
+                pass
+        if self.daemon and self.daemon.poll() is not None:
+            out += '--- daxhpd exited with status %s\n' % self.daemon.returncode
+        return out
 
     def close(self):
         for m in self.monitors:
@@ -107,7 +138,8 @@ class World:
     def ctl_json(self, *args):
         r = self.ctl('--json', *args)
         if r.returncode != 0:
-            raise AssertionError('daxhpctl %s failed (%d): %s' % (' '.join(args), r.returncode, r.stderr))
+            raise AssertionError('daxhpctl %s failed (%d): %s\n%s' % (' '.join(args), r.returncode, r.stderr,
+                                                                     self.log_text()))
         return [json.loads(l) for l in r.stdout.splitlines() if l.strip()]
 
     def devices(self):
