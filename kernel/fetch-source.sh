@@ -42,7 +42,7 @@ import_tree() {
 	(
 		cd "$dst.tmp"
 		rm -rf .git
-		kgit init -q -b base
+		kgit init -q -b pristine
 		kgit config gc.auto 0
 		kgit add -A -f .
 		kgit commit -q -m "Linux $ver (pristine base for daxhp)"
