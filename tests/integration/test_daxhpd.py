@@ -111,6 +111,17 @@ class TestDaxhpd(unittest.TestCase):
         self.assertFalse([x for x in w.fk.writes if x.result], w.fk.writes)
         self.assertNoOverlap()
 
+    def test_mainline_state_attribute(self):
+        # Linux 7.3 names the same ABI `state`
+        w = self.world(policies={'50-movable.conf': MOVABLE_HMEM})
+        w.fk.add_device('dax0.0', provider='hmem', state='offline', attr='state')
+        w.start_daemon()
+        w.wait_device('dax0.0', State='online_movable', Transition='idle')
+        self.assertTrue(w.manager()['AtomicHotplug'])
+        self.assertEqual(w.fk.state('dax0.0'), 'online_movable')
+        self.assertEqual(w.fk.writes[-1].value, 'online_movable')
+        self.assertTrue(all(x.result == 0 for x in w.fk.writes), w.fk.writes)
+
     def test_named_errors(self):
         w = self.world()
         w.fk.add_device('dax0.0', provider='hmem', state='unplugged')
