@@ -115,19 +115,34 @@ static int direct_rebind(const char *root, const char *name, const char *from, c
         return driver_write(root, to, "new_id", name);
 }
 
+static int rebind(const char *root, const char *name, bool ram) {
+        const char *from = ram ? "device_dax" : "kmem", *to = ram ? "kmem" : "device_dax";
+        int r;
+
+        if (!use_libdaxctl(root))
+                return direct_rebind(root, name, from, to);
+
+        r = daxctl_reconfigure(name, ram);
+        if (r >= 0 || r == -EBUSY)
+                return r;
+        /*
+         * libdaxctl resolves the driver through libkmod, which fails when the
+         * module index does not know a built-in kmem; the dax bus itself
+         * does not need that, so bind the way libdaxctl would have.
+         */
+        log_debug_errno(r, "%s: libdaxctl could not bind %s (%m), binding through sysfs.", name, to);
+        return direct_rebind(root, name, from, to);
+}
+
 int kdax_bind_kmem(const char *root, const char *name, int memmap_on_memory) {
         int r;
 
         r = set_memmap_on_memory(root, name, memmap_on_memory);
         if (r < 0)
                 return r;
-        if (use_libdaxctl(root))
-                return daxctl_reconfigure(name, true);
-        return direct_rebind(root, name, "device_dax", "kmem");
+        return rebind(root, name, true);
 }
 
 int kdax_bind_devdax(const char *root, const char *name) {
-        if (use_libdaxctl(root))
-                return daxctl_reconfigure(name, false);
-        return direct_rebind(root, name, "kmem", "device_dax");
+        return rebind(root, name, false);
 }
