@@ -78,6 +78,7 @@ class Device:
         self.attr = attr                 # 'hotplug', 'state' or None
         self.fuse = None
         self.delay = 0.0                 # seconds one transition step takes
+        self.rollback_delay = 0.0        # seconds rolling back an interrupted step takes
         self.inject = []                 # list of (errno, target or None)
         self.drifted = set()             # blocks toggled by "another actor"
         self.busy = threading.Lock()     # the device lock a transition holds
@@ -404,6 +405,8 @@ class FakeKernel:
         return 0
 
     def _rollback(self, dev, done, was_online, prev, err):
+        if dev.rollback_delay:
+            time.sleep(dev.rollback_delay)
         with self.lock:
             for i in done:
                 if was_online[i]:
@@ -422,6 +425,8 @@ class FakeKernel:
         for i in range(dev.nblocks):
             interrupted = self._sleep(dev, req)
             if interrupted or (inject and i == dev.nblocks // 2):
+                if dev.rollback_delay:
+                    time.sleep(dev.rollback_delay)
                 with self.lock:   # roll back to where we started
                     for j in range(dev.nblocks):
                         if prev == 'unplugged':
@@ -444,6 +449,10 @@ class FakeKernel:
     def set_delay(self, name, seconds):
         """Each block step of the next transitions of `name` takes this long."""
         self.devices[name].delay = seconds
+
+    def set_rollback_delay(self, name, seconds):
+        """Rolling back an interrupted/failed transition of `name` takes this long."""
+        self.devices[name].rollback_delay = seconds
 
     def inject_error(self, name, err=errno.EBUSY, target=None):
         """The next write of `target` (any when None) fails with `err`, rolled back."""

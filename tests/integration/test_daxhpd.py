@@ -309,6 +309,7 @@ class TestDaxhpd(unittest.TestCase):
         w.fk.add_device('dax0.0', provider='hmem', state='unplugged')
         w.fk.add_device('dax1.0', provider='hmem', state='online_movable')
         w.fk.set_delay('dax0.0', 0.5)    # 8 blocks: a 4 s online
+        w.fk.set_rollback_delay('dax0.0', 1.5)  # the interrupted step takes a while to unwind
         w.start_daemon()
         self.assertIsNotNone(w.fk.wait_inflight('dax0.0', 30), 'the daemon never started dax0.0')
         w.kill_daemon(signal.SIGKILL)
