@@ -8,6 +8,7 @@
 #
 #   patched   kernel/build.sh's bzImage (this project's series): steps 1-8
 #   stock     Debian's linux-image-amd64 from the guest rootfs:   steps 1,2,9
+#   pristine  kernel/build.sh --no-series (7.2, all built in):      steps 1,2,9
 #   mainline  Linux 7.3 without the series (upstream `state`):     steps 1-8;
 #             bzImage from $DAXHP_MAINLINE_BZIMAGE (see MAINLINE-7.3.md)
 #   all       (default) patched then stock, and mainline if its bzImage exists
@@ -63,14 +64,15 @@ for k in $KERNELS; do
 	KERNEL= INITRD=
 	case $k in
 	stock) KERNEL=$STOCK_VMLINUZ INITRD=$STOCK_INITRD ;;
-	patched)
+	patched|pristine)
 		t0=$(t)
+		flags=; [ $k = pristine ] && flags=--no-series
 		# kernel/build.sh is a no-op when its artefact is cached.
-		if KERNEL=$("$ROOT/kernel/build.sh" 2>"$WORK/kernel.log" | tail -n1) && [ -f "$KERNEL" ]; then
-			result ok "patched.kernel - bzImage $KERNEL ($(( $(t) - t0 )) s)"
+		if KERNEL=$("$ROOT/kernel/build.sh" $flags 2>"$WORK/kernel-$k.log" | tail -n1) && [ -f "$KERNEL" ]; then
+			result ok "$k.kernel - bzImage $KERNEL ($(( $(t) - t0 )) s)"
 		else
-			result not-ok "patched.kernel - kernel/build.sh failed (see $WORK/kernel.log)"
-			tail -n 10 "$WORK/kernel.log" | sed 's/^/#   /'
+			result not-ok "$k.kernel - kernel/build.sh $flags failed (see $WORK/kernel-$k.log)"
+			tail -n 10 "$WORK/kernel-$k.log" | sed 's/^/#   /'
 			continue
 		fi ;;
 	mainline)

@@ -507,7 +507,7 @@ cat /tmp/setstate.out
     def step9(self):
         """Stock kernel: per-block fallback, AtomicHotplug=false, policy states reached."""
         # step1 and step2 already asserted AtomicHotplug=false and the policy states.
-        check(not self.atomic, "step 9 is for the stock kernel")
+        check(not self.atomic, "step 9 is for kernels without the atomic attribute")
         p = self.props(MGR, MGR_IF, "AtomicHotplug")
         check(p["AtomicHotplug"] is False, "AtomicHotplug=%s with kmem-bound devices on the stock kernel"
               % p["AtomicHotplug"])
@@ -544,7 +544,8 @@ def main():
     ap.add_argument("--kernel", required=True)
     ap.add_argument("--initrd")
     ap.add_argument("--overlay", required=True)
-    ap.add_argument("--flavour", choices=("patched", "stock", "mainline"), required=True)
+    ap.add_argument("--flavour", choices=("patched", "stock", "pristine", "mainline"),
+                    required=True)
     ap.add_argument("--append", default="")
     ap.add_argument("--steps")
     ap.add_argument("--workdir")
@@ -554,7 +555,7 @@ def main():
 
     if a.steps:
         steps = [int(s) for s in a.steps.split(",")]
-    elif a.flavour == "stock":
+    elif a.flavour in ("stock", "pristine"):
         steps = [1, 2, 9]
     else:
         steps = [1, 2, 3, 4, 5, 6, 7, 8]
