@@ -56,7 +56,12 @@ fi
 BUILTIN=$(mktemp)
 BUILTIN_MODINFO=
 trap 'rm -f "$BUILTIN"' EXIT
-for d in "$KOUT" $(sed -n 's/^builddir=//p' "$KOUT/info" 2>/dev/null); do
+BDIR=
+if [ -f "$KOUT/info" ]; then
+	# kernel/build.sh layout: build/<version>-<variant>-<flavour> holds the O= tree
+	BDIR=$CACHE/build/$(sed -n 's/^version=//p' "$KOUT/info")-$(sed -n 's/^variant=//p' "$KOUT/info")-$(sed -n 's/^flavour=//p' "$KOUT/info")
+fi
+for d in "$KOUT" $BDIR; do
 	if [ -s "$d/modules.builtin" ]; then
 		cp "$d/modules.builtin" "$BUILTIN"
 		[ -s "$d/modules.builtin.modinfo" ] && BUILTIN_MODINFO=$d/modules.builtin.modinfo

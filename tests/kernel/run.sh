@@ -61,7 +61,7 @@ fi
 
 SER_ARGS=()
 [ $SERIES = 1 ] || SER_ARGS=(--no-series)
-log "kernel: kernel/build.sh --variant $VARIANT ${SER_ARGS[*]:-}"
+[ -n "$KERNEL" ] || log "kernel: kernel/build.sh --variant $VARIANT ${SER_ARGS[*]:-}"
 if [ -n "$KERNEL" ]; then BZ=$KERNEL
 else BZ=$("$TOP/kernel/build.sh" --variant "$VARIANT" ${SER_ARGS[@]+"${SER_ARGS[@]}"} | tail -n1); fi
 if [ ! -f "$BZ" ]; then
