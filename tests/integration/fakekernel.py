@@ -134,6 +134,10 @@ class FakeKernel:
         pre = e.get('LD_PRELOAD', '')
         e['LD_PRELOAD'] = ('libumockdev-preload.so.0 ' + pre).strip()
         e['UMOCKDEV_DIR'] = self.root
+        # sanitizer builds: the preload comes before libasan, on purpose
+        asan = e.get('ASAN_OPTIONS', '')
+        if 'verify_asan_link_order' not in asan:
+            e['ASAN_OPTIONS'] = (asan + ':' if asan else '') + 'verify_asan_link_order=0'
         return e
 
     def close(self):
@@ -142,7 +146,7 @@ class FakeKernel:
                 if d.fuse:
                     d.fuse.close()
                     d.fuse = None
-        self.tb = None
+            self.tb = None
 
     # building ------------------------------------------------------------
     def _add(self, lines, skip=()):
@@ -306,7 +310,7 @@ class FakeKernel:
 
     def _uevent(self, devpath, action):
         self.uevents.append((action, devpath))
-        if self.send_uevents:
+        if self.send_uevents and self.tb is not None:
             self.tb.uevent('/sys' + devpath, action)
 
     # reported state ---------------------------------------------------------

@@ -27,6 +27,7 @@ int main(int argc, char *argv[]) {
                         udev_device_unref(d);
                 }
                 udev_enumerate_unref(e);
+                udev_unref(udev);
                 return 0;
         }
         struct udev_monitor *m = udev_monitor_new_from_netlink(udev, "udev");
