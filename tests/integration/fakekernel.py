@@ -94,6 +94,26 @@ class Device:
         return ['memory%d' % (self.phys_start + i) for i in range(self.nblocks)]
 
 
+class DriverFile:
+    """/sys/bus/dax/drivers/DRV/{bind,unbind,new_id}: write-only."""
+
+    def __init__(self, fk, driver, name):
+        self.fk = fk
+        self.driver = driver
+        self.name = name
+
+    def read(self):
+        return b''
+
+    def write(self, data, req):
+        dev = data.decode(errors='replace').strip()
+        err = self.fk._driver_write(self.driver, self.name, dev)
+        with self.fk.lock:
+            self.fk.binds.append((self.driver, self.name, dev, err))
+        if err:
+            raise OSError(err, os.strerror(err))
+
+
 class FakeKernel:
     def __init__(self, online_reports='online'):
         self.tb = UMockdev.Testbed.new()
@@ -116,11 +136,16 @@ class FakeKernel:
             f.write('%x\n' % BLOCK_SIZE)
         with open(os.path.join(mem, 'auto_online_blocks'), 'w') as f:
             f.write('offline\n')
+        self.driver_files = []
         for drv in ('kmem', 'device_dax'):
             d = os.path.join(self.sys, 'bus/dax/drivers', drv)
             os.makedirs(d, exist_ok=True)
             for f in ('bind', 'unbind', 'new_id', 'remove_id'):
                 open(os.path.join(d, f), 'a').close()
+            for f in ('bind', 'unbind', 'new_id'):
+                h = DriverFile(self, drv, f)
+                self.driver_files.append(minifuse.FileServer(os.path.join(d, f), h, mode=0o200))
+        self.binds = []                      # (driver, file, device, errno)
         self._parents = set()
         # Processes under the preload see only the testbed below /sys; let
         # sd-bus still read callers' cgroups (SD_BUS_CREDS_UNIT/AUGMENT).
@@ -142,6 +167,9 @@ class FakeKernel:
 
     def close(self):
         with self.lock:
+            for f in self.driver_files:
+                f.close()
+            self.driver_files = []
             for d in self.devices.values():
                 if d.fuse:
                     d.fuse.close()
@@ -200,11 +228,14 @@ class FakeKernel:
             self._region_dir(parent, region, size)
             phys = self.next_phys
             self.next_phys += size // BLOCK_SIZE
+            attr_kind = attr
             if mode != 'system-ram':
                 attr = None
                 state = 'unplugged'
             dev = Device(self, name, devpath, size, target_node, region, provider,
                          phys, state, attr)
+            dev.driver = 'kmem' if mode == 'system-ram' else 'device_dax'
+            dev.kmem_attr = attr_kind
             minor = len(self.devices)
             drv = 'kmem' if mode == 'system-ram' else 'device_dax'
             link = os.path.relpath(os.path.join(self.sys, 'bus/dax/drivers', drv),
@@ -448,6 +479,55 @@ class FakeKernel:
             dev.drifted.clear()
             self._uevent(dev.devpath, 'change')
         return 0
+
+    # driver binding ------------------------------------------------------------
+    def _driver_write(self, driver, what, name):
+        with self.lock:
+            dev = self.devices.get(name)
+            if dev is None:
+                return errno.ENODEV
+            devdir = os.path.join(self.sys, dev.devpath.lstrip('/'))
+            link = os.path.join(devdir, 'driver')
+            if what == 'unbind':
+                if dev.driver != driver:
+                    return errno.ENODEV
+                if driver == 'kmem' and dev.state != 'unplugged':
+                    return errno.EBUSY      # memory still added: refuse, keep everything
+                if dev.fuse:
+                    dev.fuse.close()
+                    dev.fuse = None
+                if driver == 'kmem' and dev.attr:
+                    try:
+                        os.unlink(os.path.join(devdir, dev.attr))
+                    except FileNotFoundError:
+                        pass
+                    dev.attr = None
+                os.unlink(link)
+                dev.driver = None
+                self._uevent(dev.devpath, 'unbind')
+                return 0
+            # bind / new_id: the dax bus matches by name and probes if unbound
+            if dev.driver is not None:
+                return 0 if what == 'new_id' else errno.EBUSY
+            os.symlink(os.path.relpath(os.path.join(self.sys, 'bus/dax/drivers', driver), devdir), link)
+            dev.driver = driver
+            if driver == 'kmem':
+                # kmem probe adds the memory; auto_online_blocks=offline leaves it offline
+                dev.state = 'offline'
+                for b in range(dev.nblocks):
+                    self._add_block(dev, b, False, 'offline')
+                    self._uevent('/devices/system/memory/memory%d' % (dev.phys_start + b), 'add')
+                if dev.kmem_attr:
+                    dev.attr = dev.kmem_attr
+                    path = os.path.join(devdir, dev.attr)
+                    open(path, 'w').close()
+                    dev.fuse = minifuse.FileServer(path, dev)
+            self._uevent(dev.devpath, 'bind')
+            return 0
+
+    def mode(self, name):
+        d = self.devices[name].driver
+        return {'kmem': 'system-ram', 'device_dax': 'devdax', None: 'unbound'}[d]
 
     # test hooks ---------------------------------------------------------------
     def set_delay(self, name, seconds):

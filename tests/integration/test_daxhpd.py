@@ -122,6 +122,29 @@ class TestDaxhpd(unittest.TestCase):
         self.assertEqual(w.fk.writes[-1].value, 'online_movable')
         self.assertTrue(all(x.result == 0 for x in w.fk.writes), w.fk.writes)
 
+    def test_devdax_device_bound_to_kmem_by_policy(self):
+        w = self.world(policies={'50-movable.conf': MOVABLE_HMEM})
+        w.fk.add_device('dax0.0', provider='hmem', mode='devdax')
+        w.start_daemon()
+        d = w.wait_device('dax0.0', Mode='system-ram', State='online_movable', Transition='idle')
+        self.assertEqual(d['DesiredState'], 'online_movable')
+        self.assertEqual(w.fk.mode('dax0.0'), 'system-ram')
+        self.assertEqual(w.fk.state('dax0.0'), 'online_movable')
+        self.assertEqual([b[:2] for b in w.fk.binds if not b[3]],
+                         [('device_dax', 'unbind'), ('kmem', 'new_id')], w.fk.binds)
+        self.assertNoOverlap()
+
+    def test_system_ram_device_back_to_devdax_by_policy(self):
+        w = self.world(policies={'50-devdax.conf': '[Match]\nProvider=hmem\n\n[Policy]\nState=devdax\n'})
+        w.fk.add_device('dax0.0', provider='hmem', state='online_movable')
+        w.start_daemon()
+        w.wait_device('dax0.0', Mode='devdax', Transition='idle')
+        self.assertEqual(w.fk.mode('dax0.0'), 'devdax')
+        # memory must be unplugged before kmem lets go (the fake kernel refuses otherwise)
+        self.assertEqual([x.value for x in w.fk.writes], ['unplugged'])
+        self.assertEqual([b[:2] for b in w.fk.binds if not b[3]],
+                         [('kmem', 'unbind'), ('device_dax', 'new_id')], w.fk.binds)
+
     def test_named_errors(self):
         w = self.world()
         w.fk.add_device('dax0.0', provider='hmem', state='unplugged')
@@ -418,6 +441,21 @@ class TestDaxhpd(unittest.TestCase):
         harness.wait_for(lambda: set(w.fk.block_states('dax0.0')) == {'online'}, 20,
                          what='all blocks online again')
         self.assertNoOverlap()
+
+    def test_drift_is_reported_only(self):
+        w = self.world(policies={'50-movable.conf': MOVABLE_HMEM.replace(
+            'State=online_movable', 'State=online_movable\nOnDrift=report')})
+        w.fk.add_device('dax0.0', provider='hmem', state='online_movable')
+        w.start_daemon()
+        w.wait_device('dax0.0', State='online_movable', Transition='idle')
+        n = len(w.fk.writes)
+        w.fk.drift('dax0.0', 5, 'offline')
+        harness.wait_for(lambda: self.audit('DAXHP_DEVICE=dax0.0', 'DAXHP_EVENT=drift'), 20,
+                         what='drift record')
+        # reported as the kernel has it, and left alone
+        w.wait_device('dax0.0', State='offline', Transition='idle')
+        self.assertEqual(len(w.fk.writes), n, w.fk.writes[n:])
+        self.assertEqual(w.fk.block_states('dax0.0').count('offline'), 1)
 
     def test_monitor_prints_changes(self):
         w = self.world()

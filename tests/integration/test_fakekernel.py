@@ -113,6 +113,25 @@ class TestFakeKernel(unittest.TestCase):
             self.assertEqual(p.wait(30), 0)
         self.assertEqual(len(self.fk.overlaps()), 1)
 
+    def test_driver_rebind(self):
+        self.fk.add_device('dax0.0', mode='devdax')
+        self.assertEqual(self.sh('ls /sys/bus/dax/devices/dax0.0/').stdout.split().count('hotplug'), 0)
+        r = self.sh('echo dax0.0 > /sys/bus/dax/drivers/kmem/unbind')
+        self.assertNotEqual(r.returncode, 0)                       # not bound there: ENODEV
+        r = self.sh('echo dax0.0 > /sys/bus/dax/drivers/device_dax/unbind && '
+                    'echo dax0.0 > /sys/bus/dax/drivers/kmem/new_id && '
+                    'readlink /sys/bus/dax/devices/dax0.0/driver && cat /sys/bus/dax/devices/dax0.0/hotplug')
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout.split()[-1], 'offline')
+        self.assertTrue(r.stdout.split()[0].endswith('/kmem'))
+        self.assertEqual(self.fk.block_states('dax0.0'), ['offline'] * 8)
+        # kmem refuses to let go of added memory
+        self.assertNotEqual(self.sh('echo dax0.0 > /sys/bus/dax/drivers/kmem/unbind').returncode, 0)
+        self.assertEqual(self.write('dax0.0', 'unplugged')[0], 0)
+        self.assertEqual(self.sh('echo dax0.0 > /sys/bus/dax/drivers/kmem/unbind').returncode, 0)
+        self.assertEqual(self.fk.mode('dax0.0'), 'unbound')
+        self.assertEqual([b[3] for b in self.fk.binds], [errno.ENODEV, 0, 0, errno.EBUSY, 0])
+
     def test_uevents_reach_libudev_monitor(self):
         self.fk.add_device('dax0.0', state='unplugged')
         mon = subprocess.Popen([PROBE, 'monitor', 'dax', 'memory'], stdout=subprocess.PIPE, text=True,
