@@ -428,6 +428,39 @@ class TestDaxhpd(unittest.TestCase):
                                 what='override record with the caller')
         self.assertIn('DAXHP_CALLER_PID', recs[0])
 
+    def test_bus_responsive_during_slow_step(self):
+        w = self.world()
+        w.fk.add_device('dax0.0', provider='hmem', state='unplugged')
+        w.fk.add_device('dax1.0', provider='hmem', state='unplugged')
+        w.start_daemon()
+        w.wait_device('dax1.0')
+        w.fk.set_delay('dax0.0', 1.0)        # an 8 s online
+        env = harness.clean_env(DBUS_SYSTEM_BUS_ADDRESS=w.bus.address)
+        import world as worldmod
+        setter = subprocess.Popen([worldmod.DAXHPCTL, 'set', 'dax0.0', 'online_movable'], env=env,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            wr = w.fk.wait_inflight('dax0.0', 30)
+            self.assertIsNotNone(wr, 'the daemon never wrote')
+            # while the kernel works, the daemon answers and shows the job
+            d = w.device('dax0.0')
+            self.assertEqual(d['Transition'], 'running')
+            self.assertEqual(d['DesiredState'], 'online_movable')
+            m = w.manager()
+            self.assertIsNone(wr.end, 'the step ended before the daemon answered; cannot judge')
+            # a second request queues behind it instead of running in parallel
+            r2 = subprocess.Popen([worldmod.DAXHPCTL, 'set', 'dax1.0', 'online_kernel'], env=env,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            harness.wait_for(lambda: w.device('dax1.0')['Transition'] == 'queued', 20, what='dax1.0 queued')
+            self.assertGreaterEqual(w.manager()['QueueLength'], 1, m)
+            w.fk.set_delay('dax0.0', 0)
+            self.assertEqual(setter.wait(60), 0, setter.stderr.read())
+            self.assertEqual(r2.wait(60), 0, r2.stderr.read())
+        finally:
+            harness.stop(setter)
+        self.assertNoOverlap()
+        self.assertEqual((w.fk.state('dax0.0'), w.fk.state('dax1.0')), ('online_movable', 'online_kernel'))
+
     def test_drift_is_reapplied(self):
         w = self.world(policies={'50-movable.conf': MOVABLE_HMEM.replace(
             'State=online_movable', 'State=online_movable\nOnDrift=reapply')})
@@ -479,6 +512,14 @@ class TestDaxhpd(unittest.TestCase):
         t.start()
         harness.wait_for(lambda: any(e['event'] == 'added' and e['object'] == 'dax1.0' for e in events),
                          20, what='InterfacesAdded for dax1.0')
+        r = w.ctl('set', 'dax1.0', 'online_kernel')
+        self.assertEqual(r.returncode, 0, r.stderr)
+        harness.wait_for(lambda: any(e['event'] == 'changed' and e['object'] == 'dax1.0' and
+                                     e['properties'].get('State') == 'online_kernel' for e in events),
+                         20, what='PropertiesChanged State=online_kernel')
+        trans = [e['properties']['Transition'] for e in events
+                 if e['object'] == 'dax1.0' and 'Transition' in e.get('properties', {})]
+        self.assertIn('running', trans)
         w.fk.remove_device('dax1.0')
         harness.wait_for(lambda: any(e['event'] == 'removed' and e['object'] == 'dax1.0' for e in events),
                          20, what='InterfacesRemoved for dax1.0')
