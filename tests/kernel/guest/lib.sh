@@ -53,8 +53,8 @@ pmem_devdax() {
 # Physical ranges of a device, one "START END" (inclusive, decimal) a line.
 dev_ranges() {
 	_D=$DAXBUS/devices/$1
-	if ls -d "$_D"/mapping* >/dev/null 2>&1; then
-		for _m in "$_D"/mapping*; do
+	if ls -d "$_D"/mapping[0-9]* >/dev/null 2>&1; then
+		for _m in "$_D"/mapping[0-9]*; do
 			echo "$(($(cat "$_m/start"))) $(($(cat "$_m/end")))"
 		done
 	else

@@ -11,27 +11,25 @@ RID=${DEV#dax}; RID=${RID%%.*}
 BS=$(block_size)
 diag "$DEV region $RID: $(dev_ranges "$DEV" | tr '\n' ' ') block $BS"
 
-# Free the region: unplug (or hand to device_dax) then shrink.
+# Free the region: unplug and unbind (dynamic hmem devices only work with kmem:
+# device_dax refuses them, so resize/create through sysfs, not daxctl).
 [ -e "$(hp_attr "$DEV")" ] && hp_write "$DEV" unplugged >/dev/null
-daxctl reconfigure-device -m devdax -f "$DEV" >/dev/null 2>&1
-daxctl disable-device "$DEV" >/tmp/out 2>&1 || cat /tmp/out
+[ -n "$(driver_of "$DEV")" ] && echo "$DEV" >$DAXBUS/drivers/$(driver_of "$DEV")/unbind
+RDIR=$(readlink -f $DAXBUS/devices/$DEV/..)/dax_region
 Q=$((BS * 2))
-daxctl reconfigure-device -s $Q "$DEV" >/tmp/out 2>&1; rc=$?
-check_eq "shrink $DEV to 2 blocks" "$rc" 0; [ $rc = 0 ] || cat /tmp/out
-daxctl create-device -r "$RID" -s $Q >/tmp/out 2>&1; rc=$?
-check_eq "create a 2-block neighbour" "$rc" 0; [ $rc = 0 ] || cat /tmp/out
-NB=$(sed -n 's/.*"chardev":"\(dax[0-9.]*\)".*/\1/p' /tmp/out | head -n1)
+r=$(daxhp-util write $DAXBUS/devices/$DEV/size $Q); check_eq "shrink $DEV to 2 blocks" "$r" OK
+r=$(daxhp-util write $RDIR/create 1); check_eq "create a new device in the region" "$r" OK
+NB=$(cat $RDIR/create) # reads the youngest device created
+r=$(daxhp-util write $DAXBUS/devices/$NB/size $Q); check_eq "size neighbour $NB to 2 blocks" "$r" OK
 diag "neighbour $NB: $(dev_ranges "$NB" 2>/dev/null | tr '\n' ' ')"
-daxctl disable-device "$DEV" >/dev/null 2>&1
-daxctl reconfigure-device -s $((Q * 2)) "$DEV" >/tmp/out 2>&1; rc=$?
-check_eq "grow $DEV to 4 blocks around the neighbour" "$rc" 0; [ $rc = 0 ] || cat /tmp/out
+r=$(daxhp-util write $DAXBUS/devices/$DEV/size $((Q * 2))); check_eq "grow $DEV to 4 blocks around the neighbour" "$r" OK
 NR=$(dev_ranges "$DEV" | wc -l)
 diag "$DEV ranges now: $(dev_ranges "$DEV" | tr '\n' ' ')"
 check "$DEV holds >= 2 ranges ($NR)" [ "$NR" -ge 2 ]
 N=$(nblocks "$DEV")
 check_eq "$DEV spans 4 blocks" "$N" 4
 # The neighbour stays with device_dax: its memory must never be touched.
-daxctl disable-device "$NB" >/dev/null 2>&1
+[ -n "$(driver_of "$NB")" ] && echo "$NB" >$DAXBUS/drivers/$(driver_of "$NB")/unbind
 
 check "bind $DEV to kmem" bind_kmem "$DEV"
 st=$(hp_state "$DEV"); diag "probe state $st"
