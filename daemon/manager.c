@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "log.h"
 #include "manager.h"
@@ -40,6 +41,16 @@ int manager_new(sd_event *e, const ManagerConfig *c, Manager **ret) {
         }
 
         r = queue_new(e, &manager_queue_ops, m, &m->queue);
+        if (r < 0)
+                return r;
+
+        /* The state dir also holds the lock that serializes steps across restarts. */
+        if (mkdir(m->state_dir, 0755) < 0 && errno != EEXIST)
+                log_warning_errno(errno, "Cannot create %s: %m", m->state_dir);
+        _cleanup_free_ char *lock = strjoin_path(m->state_dir, "step.lock");
+        if (!lock)
+                return -ENOMEM;
+        r = queue_set_lock_path(m->queue, lock);
         if (r < 0)
                 return r;
 

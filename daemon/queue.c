@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -49,6 +50,7 @@ struct Queue {
         Job *running;
         unsigned n_jobs;
         sd_event_source *dispatch_source;
+        char *lock_path;
 };
 
 static const char * const transition_table[_TRANSITION_MAX] = {
@@ -220,6 +222,31 @@ static int on_step_exited(sd_event_source *s, const siginfo_t *si, void *userdat
         return 0;
 }
 
+static void close_other_fds(int keep) {
+        if (keep > 3)
+                (void) close_range(3, keep - 1, 0);
+        (void) close_range(keep + 1, ~0U, 0);
+}
+
+/*
+ * One step at a time across daemon lifetimes: the lock is held by the worker
+ * process until it has fully exited, so a worker killed mid-step (daemon
+ * crash, kill -9) keeps the next daemon's steps waiting until the kernel has
+ * rolled the old one back. Blocking here blocks only the worker.
+ */
+static void take_step_lock(const char *path) {
+        int fd;
+
+        if (!path)
+                return;
+        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+        if (fd < 0)
+                return;         /* no lock is better than no step */
+        while (flock(fd, LOCK_EX) < 0 && errno == EINTR)
+                ;
+        /* Held (fd left open) until _exit(). */
+}
+
 _noreturn_ static void run_in_child(Job *j, int fd, pid_t parent) {
         sigset_t ss;
         int r;
@@ -231,6 +258,14 @@ _noreturn_ static void run_in_child(Job *j, int fd, pid_t parent) {
          */
         if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
                 _exit(EXIT_FAILURE);
+
+        /*
+         * Keep nothing of the daemon's: a worker still unwinding in the kernel
+         * after the daemon died must not hold its bus connection (and with it
+         * the bus name the restarted daemon needs).
+         */
+        close_other_fds(fd);
+        take_step_lock(j->queue->lock_path);
 
         /* Default dispositions: a timeout's SIGKILL must be fatal, nothing inherited blocked. */
         sigemptyset(&ss);
@@ -383,8 +418,22 @@ Queue *queue_free(Queue *q) {
         while (q->head)
                 job_finish(q->head, JOB_CANCELLED, -ECANCELED);
         sd_event_unref(q->event);
+        free(q->lock_path);
         free(q);
         return NULL;
+}
+
+int queue_set_lock_path(Queue *q, const char *path) {
+        char *c = NULL;
+
+        if (path) {
+                c = strdup(path);
+                if (!c)
+                        return -ENOMEM;
+        }
+        free(q->lock_path);
+        q->lock_path = c;
+        return 0;
 }
 
 static Job *find_queued(Queue *q, const char *device) {

@@ -82,6 +82,12 @@ int queue_submit(Queue *q, const char *device, const JobRequest *req, void *wait
 /* The device went away: its queued jobs end with JOB_REMOVED. */
 void queue_forget_device(Queue *q, const char *device);
 
+/*
+ * A file every worker holds an exclusive flock on while it runs its step,
+ * so steps stay serialized even across a daemon crash and restart.
+ */
+int queue_set_lock_path(Queue *q, const char *path);
+
 unsigned queue_length(const Queue *q);
 Transition queue_device_transition(const Queue *q, const char *device);
 
