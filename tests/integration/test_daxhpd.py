@@ -461,6 +461,65 @@ class TestDaxhpd(unittest.TestCase):
         self.assertNoOverlap()
         self.assertEqual((w.fk.state('dax0.0'), w.fk.state('dax1.0')), ('online_movable', 'online_kernel'))
 
+    def test_newer_request_supersedes_queued_one(self):
+        w = self.world()
+        for n in ('dax0.0', 'dax1.0'):
+            w.fk.add_device(n, provider='hmem', state='unplugged')
+        w.start_daemon()
+        w.wait_device('dax1.0')
+        w.fk.set_delay('dax0.0', 1.0)
+        env = harness.clean_env(DBUS_SYSTEM_BUS_ADDRESS=w.bus.address)
+        import world as worldmod
+
+        def setter(dev, state):
+            return subprocess.Popen([worldmod.DAXHPCTL, 'set', dev, state], env=env,
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        busy = setter('dax0.0', 'online_movable')
+        self.assertIsNotNone(w.fk.wait_inflight('dax0.0', 30))
+        older = setter('dax1.0', 'online_kernel')
+        harness.wait_for(lambda: w.device('dax1.0')['Transition'] == 'queued', 20, what='dax1.0 queued')
+        newer = setter('dax1.0', 'online_movable')
+        self.assertEqual(older.wait(60), 1)
+        self.assertIn('org.daxhp1.Error.Superseded', older.stderr.read())
+        w.fk.set_delay('dax0.0', 0)
+        self.assertEqual(newer.wait(60), 0, newer.stderr.read())
+        self.assertEqual(busy.wait(60), 0, busy.stderr.read())
+        self.assertEqual(w.fk.state('dax1.0'), 'online_movable')
+        self.assertNotIn('online_kernel', [x.value for x in w.fk.writes if x.dev == 'dax1.0'])
+
+    def test_override_survives_restart_and_stop_leaves_memory(self):
+        w = self.world(policies={'50-movable.conf': MOVABLE_HMEM})
+        w.fk.add_device('dax0.0', provider='hmem', state='unplugged')
+        w.start_daemon()
+        w.wait_device('dax0.0', State='online_movable', Transition='idle')
+        r = w.ctl('set', 'dax0.0', 'unplugged')
+        self.assertEqual(r.returncode, 0, r.stderr)
+        n = len(w.fk.writes)
+        w.kill_daemon(signal.SIGTERM)
+        self.assertEqual(w.daemon.returncode, 0)
+        self.assertEqual(len(w.fk.writes), n, 'stopping the daemon touched memory')
+        w.start_daemon()
+        d = w.wait_device('dax0.0', Transition='idle')
+        self.assertEqual((d['State'], d['DesiredState'], d['PolicyFile']), ('unplugged', 'unplugged', 'runtime'))
+        self.assertEqual(w.fk.state('dax0.0'), 'unplugged')
+        r = w.ctl('reset', 'dax0.0')
+        self.assertEqual(r.returncode, 0, r.stderr)
+        d = w.wait_device('dax0.0', State='online_movable', Transition='idle')
+        self.assertTrue(d['PolicyFile'].endswith('/50-movable.conf'))
+
+    def test_retries_after_ebusy(self):
+        w = self.world(policies={'50-movable.conf': MOVABLE_HMEM})
+        w.fk.add_device('dax0.0', provider='hmem', state='online_movable')
+        w.start_daemon()
+        w.wait_device('dax0.0', State='online_movable', Transition='idle')
+        w.fk.inject_error('dax0.0', errno.EBUSY, 'unplugged')
+        w.fk.inject_error('dax0.0', errno.EBUSY, 'unplugged')
+        w.write_policy('50-movable.conf', '[Match]\nProvider=hmem\n\n[Policy]\nState=unplugged\n'
+                       'Retries=2\nRetryDelaySec=0\n')
+        w.daemon.send_signal(signal.SIGHUP)
+        w.wait_device('dax0.0', State='unplugged', Transition='idle', timeout=30)
+        self.assertEqual([x.result for x in w.fk.writes], [errno.EBUSY, errno.EBUSY, 0])
+
     def test_drift_is_reapplied(self):
         w = self.world(policies={'50-movable.conf': MOVABLE_HMEM.replace(
             'State=online_movable', 'State=online_movable\nOnDrift=reapply')})
