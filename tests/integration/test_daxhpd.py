@@ -487,6 +487,30 @@ class TestDaxhpd(unittest.TestCase):
         self.assertEqual(w.fk.state('dax1.0'), 'online_movable')
         self.assertNotIn('online_kernel', [x.value for x in w.fk.writes if x.dev == 'dax1.0'])
 
+    def test_device_removed_while_queued(self):
+        w = self.world()
+        for n in ('dax0.0', 'dax1.0'):
+            w.fk.add_device(n, provider='hmem', state='unplugged')
+        w.start_daemon()
+        w.wait_device('dax1.0')
+        w.fk.set_delay('dax0.0', 1.0)
+        env = harness.clean_env(DBUS_SYSTEM_BUS_ADDRESS=w.bus.address)
+        import world as worldmod
+        busy = subprocess.Popen([worldmod.DAXHPCTL, 'set', 'dax0.0', 'online_movable'], env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.assertIsNotNone(w.fk.wait_inflight('dax0.0', 30))
+        queued = subprocess.Popen([worldmod.DAXHPCTL, 'set', 'dax1.0', 'online_kernel'], env=env,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        harness.wait_for(lambda: w.device('dax1.0')['Transition'] == 'queued', 20, what='dax1.0 queued')
+        w.fk.remove_device('dax1.0')
+        self.assertEqual(queued.wait(60), 1, 'the request for a vanished device must fail')
+        self.assertIn('org.daxhp1.Error.', queued.stderr.read())
+        w.wait_gone('dax1.0')
+        w.fk.set_delay('dax0.0', 0)
+        self.assertEqual(busy.wait(60), 0, busy.stderr.read())
+        self.assertEqual(w.manager()['QueueLength'], 0)
+        self.assertEqual([x.dev for x in w.fk.writes], ['dax0.0'])
+
     def test_override_survives_restart_and_stop_leaves_memory(self):
         w = self.world(policies={'50-movable.conf': MOVABLE_HMEM})
         w.fk.add_device('dax0.0', provider='hmem', state='unplugged')
