@@ -6,13 +6,17 @@
  *   daxhp-util write PATH VALUE   one write(2); prints OK or the errno name
  *                                 (EINVAL, EBUSY, ...); exit 0 if OK, else 1
  *   daxhp-util now                CLOCK_MONOTONIC in nanoseconds
- *   daxhp-util pin LO HI MB       fault in MB MiB of anonymous memory, take a
- *                                 reference (vmsplice into a pipe) on every
- *                                 page whose physical address is in [LO, HI)
- *                                 (hex or decimal bytes); prints "PINNED n"
- *                                 then sleeps until killed.  Pages with extra
- *                                 references cannot be migrated, so offlining
- *                                 their memory block retries until a signal.
+ *   daxhp-util pin MB [STRIDE_KB] fault in MB MiB of anonymous memory and take
+ *                                 a reference (vmsplice into pipes) on one
+ *                                 page every STRIDE_KB (default 64); prints
+ *                                 "PINNED n" then sleeps until killed.  Pages
+ *                                 with extra references cannot be migrated,
+ *                                 so offlining their memory block retries
+ *                                 until the writer gets a signal.  (No
+ *                                 /proc/self/pagemap in the test kernel: the
+ *                                 caller steers the allocation by offlining
+ *                                 the blocks it wants left free; user pages
+ *                                 fill ZONE_MOVABLE first.)
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -23,6 +27,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/uio.h>
+#include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -93,12 +98,15 @@ static int do_now(void)
 	return 0;
 }
 
-static int do_pin(uint64_t lo, uint64_t hi, size_t mb)
+static int do_pin(size_t mb, size_t stride_kb)
 {
-	size_t len = mb << 20, psz = getpagesize(), i, pinned = 0;
+	size_t len = mb << 20, psz = getpagesize(), stride, i, pinned = 0;
 	unsigned char *buf;
-	int pm, p[2];
+	int p[2] = { -1, -1 }, room = 0;
 
+	stride = stride_kb ? stride_kb << 10 : psz;
+	if (stride < psz)
+		stride = psz;
 	buf = mmap(NULL, len, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 	if (buf == MAP_FAILED) {
@@ -107,28 +115,25 @@ static int do_pin(uint64_t lo, uint64_t hi, size_t mb)
 	}
 	for (i = 0; i < len; i += psz)
 		buf[i] = (unsigned char)i | 1;
-	pm = open("/proc/self/pagemap", O_RDONLY);
-	if (pm < 0 || pipe(p) < 0) {
-		perror("pagemap/pipe");
-		return 1;
-	}
-	fcntl(p[1], F_SETPIPE_SZ, 1 << 20);
-	fcntl(p[1], F_SETFL, O_NONBLOCK);
-	for (i = 0; i < len; i += psz) {
-		uint64_t ent, phys;
-		struct iovec iov;
+	for (i = 0; i < len; i += stride) {
+		struct iovec iov = { .iov_base = buf + i, .iov_len = psz };
 
-		if (pread(pm, &ent, sizeof(ent), ((uintptr_t)(buf + i) / psz) * 8) != 8)
-			break;
-		if (!(ent & (1ULL << 63)))
+		if (!room) {
+			/* a fresh pipe; the old one stays open, holding its pages */
+			if (pipe(p) < 0) {
+				perror("pipe");
+				break;
+			}
+			fcntl(p[1], F_SETPIPE_SZ, 1 << 20);
+			fcntl(p[1], F_SETFL, O_NONBLOCK);
+			room = fcntl(p[1], F_GETPIPE_SZ) / (int)psz;
+		}
+		if (vmsplice(p[1], &iov, 1, 0) != (ssize_t)psz) {
+			room = 0;
+			i -= stride;	/* retry this page on a new pipe */
 			continue;
-		phys = (ent & ((1ULL << 55) - 1)) * psz;
-		if (phys < lo || phys >= hi)
-			continue;
-		iov.iov_base = buf + i;
-		iov.iov_len = psz;
-		if (vmsplice(p[1], &iov, 1, 0) != (ssize_t)psz)
-			break;	/* pipe full */
+		}
+		room--;
 		pinned++;
 	}
 	printf("PINNED %zu\n", pinned);
@@ -144,9 +149,9 @@ int main(int argc, char **argv)
 		return do_write(argv[2], argv[3]);
 	if (argc == 2 && !strcmp(argv[1], "now"))
 		return do_now();
-	if (argc == 5 && !strcmp(argv[1], "pin"))
-		return do_pin(strtoull(argv[2], NULL, 0), strtoull(argv[3], NULL, 0),
-			      strtoul(argv[4], NULL, 0));
-	fprintf(stderr, "usage: daxhp-util write PATH VALUE | now | pin LO HI MB\n");
+	if ((argc == 3 || argc == 4) && !strcmp(argv[1], "pin"))
+		return do_pin(strtoul(argv[2], NULL, 0),
+			      argc == 4 ? strtoul(argv[3], NULL, 0) : 64);
+	fprintf(stderr, "usage: daxhp-util write PATH VALUE | now | pin MB [STRIDE_KB]\n");
 	return 2;
 }

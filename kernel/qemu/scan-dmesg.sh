@@ -32,7 +32,7 @@ tr -d '\r' <"$LOG" | awk '
 			"possible recursive locking|suspicious RCU usage|lock held when returning|" \
 			"Kernel panic|soft lockup|hard LOCKUP|blocked for more than|" \
 			"list_add corruption|list_del corruption|Bad page state|bad page map|" \
-			"DEBUG_LOCKS_WARN_ON|page dumped because|VM_BUG_ON|refcount_t:)"
+			"DEBUG_LOCKS_WARN_ON|VM_BUG_ON|refcount_t:)"
 		bad = 0; expected = 0; win = 0
 		for (i = 1; i <= L; i++) {
 			s = line[i]

@@ -45,15 +45,23 @@ for t in online_movable online_kernel online; do
 	check_eq "unplug from $t: no block left in any range" "$(blocks_present "$DEV")" 0
 done
 
-# Failed unplug across ranges: pin pages in the LAST range only; the first
-# range's blocks get offlined, then SIGKILL -> all re-onlined.
+# Failed unplug across ranges: pages pinned in the LAST range only (the other
+# ranges are offline while the pinning process allocates, then onlined again):
+# unplug offlines the first range, blocks on the last; SIGKILL -> rollback.
 hp_write "$DEV" online_movable >/dev/null
-set -- $(dev_ranges "$DEV" | tail -n1)
-daxhp-util pin "$1" "$(($2 + 1))" 1536 >/tmp/pin.out 2>&1 &
+LASTR=$(dev_ranges "$DEV" | tail -n1)
+FIRST=
+for b in $(dev_blocks "$DEV"); do
+	s=$((b * BS))
+	[ "$s" -ge "${LASTR%% *}" ] || FIRST="$FIRST $b"
+done
+for b in $FIRST; do daxhp-util write $MEMSYS/memory$b/state offline >/dev/null; done
+daxhp-util pin 512 >/tmp/pin.out 2>&1 &
 PIN=$!
-i=0; while [ $i -lt 600 ] && ! grep -q PINNED /tmp/pin.out; do sleep 0.1; i=$((i + 1)); done
+i=0; while [ $i -lt 900 ] && ! grep -q PINNED /tmp/pin.out; do sleep 0.1; i=$((i + 1)); done
+for b in $FIRST; do daxhp-util write $MEMSYS/memory$b/state online_movable >/dev/null; done
 np=$(sed -n 's/PINNED //p' /tmp/pin.out)
-diag "pinned ${np:-0} pages in the last range"
+diag "pinned ${np:-0} pages while blocks$FIRST were offline; now $(block_summary "$DEV")"
 if [ "${np:-0}" -gt 0 ]; then
 	hp_write "$DEV" unplugged >/tmp/w.out 2>&1 &
 	W=$!
@@ -73,7 +81,7 @@ if [ "${np:-0}" -gt 0 ]; then
 	r=$(hp_write "$DEV" unplugged); check_eq "unplug once unpinned" "$r" OK
 	check_eq "no block left" "$(blocks_present "$DEV")" 0
 else
-	nok "could not place pages in the last range ($(cat /tmp/pin.out))"
+	nok "could not pin pages ($(cat /tmp/pin.out))"
 	kill $PIN; wait $PIN 2>/dev/null
 fi
 # Per-block interference on one range only, then unplug: still all-or-nothing.

@@ -1,9 +1,11 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # (e) SIGKILL to the writer during unplug rolls back: state and blocks agree.
-# 1. Deterministic: pages of the device are pinned (vmsplice references), so
-#    offlining retries until the writer gets a fatal signal -> -EINTR ->
-#    every block re-onlined into its zone, state still online_movable.
+# 1. Pages in the second half of the device are pinned (vmsplice references:
+#    the first half is offlined while the pinning process allocates, then
+#    onlined again), so unplug offlines the first half and then retries
+#    migration until the writer gets a fatal signal -> -EINTR -> the blocks
+#    it offlined are onlined again into their zone, state unchanged.
 # 2. Timing fuzz: kill the writer after 0..300 ms, whatever the outcome
 #    the state read back and the blocks must agree.
 . /tests/lib.sh
@@ -14,23 +16,26 @@ N=$(nblocks "$DEV")
 A=$(hp_attr "$DEV")
 [ "$(hp_state "$DEV")" = unplugged ] || hp_write "$DEV" unplugged >/dev/null
 r=$(hp_write "$DEV" online_movable); check_eq "online_movable" "$r" OK
-set -- $(dev_ranges "$DEV")
-LO=$1 HI=$(($2 + 1))
+HALF=$(dev_blocks "$DEV" | head -n $((N / 2)))
 
 for zone in online_movable online_kernel; do
 	[ "$(hp_state "$DEV")" = "$zone" ] || { hp_write "$DEV" unplugged >/dev/null; hp_write "$DEV" "$zone" >/dev/null; }
-	daxhp-util pin "$LO" "$HI" 1024 >/tmp/pin.out 2>&1 &
+	for b in $HALF; do daxhp-util write $MEMSYS/memory$b/state offline >/dev/null; done
+	[ $zone = online_movable ] && MB=640 || MB=1024
+	daxhp-util pin $MB >/tmp/pin.out 2>&1 &
 	PIN=$!
-	i=0; while [ $i -lt 600 ] && ! grep -q PINNED /tmp/pin.out; do sleep 0.1; i=$((i + 1)); done
+	i=0; while [ $i -lt 900 ] && ! grep -q PINNED /tmp/pin.out; do sleep 0.1; i=$((i + 1)); done
+	for b in $HALF; do daxhp-util write $MEMSYS/memory$b/state $zone >/dev/null; done
 	np=$(sed -n 's/PINNED //p' /tmp/pin.out)
-	diag "$zone: pinned ${np:-0} pages of $DEV"
+	diag "$zone: pinned ${np:-0} pages (${MB} MiB, one per 64 KiB), first half free: $(block_summary "$DEV")"
 	if [ "${np:-0}" -eq 0 ]; then
-		nok "$zone: could not place user pages in $DEV ($(cat /tmp/pin.out))"
+		nok "$zone: could not pin pages ($(cat /tmp/pin.out))"
 		kill $PIN; wait $PIN 2>/dev/null
 		continue
 	fi
-	ok "$zone: ${np} pages of the device pinned"
+	ok "$zone: ${np} pages pinned, state $(hp_state "$DEV")"
 	t0=$(now_ms)
+	: >/tmp/w.out
 	hp_write "$DEV" unplugged >/tmp/w.out 2>&1 &
 	W=$!
 	sleep 2
@@ -48,15 +53,21 @@ for zone in online_movable online_kernel; do
 		wait $W
 		diag "$zone: unplug finished with '$(cat /tmp/w.out)' before the kill"
 		if [ "$zone" = online_kernel ]; then
-			# ZONE_NORMAL may refuse at once (-EBUSY); that is a failed unplug too.
-			check_eq "$zone: unplug failed fast, not OK" "$(cat /tmp/w.out | grep -c OK)" 0
+			# ZONE_NORMAL: the pins may miss the device (no way to steer
+			# kernel-zone allocations), or it fails at once with -EBUSY.
+			diag "$zone: no blocking window hit; checking consistency only"
 		else
 			nok "$zone: unplug did not block on pinned pages ($(cat /tmp/w.out))"
 		fi
 	fi
 	st=$(hp_state "$DEV")
-	check_eq "$zone: state rolled back" "$st" "$zone"
-	check_eq "$zone: every block present and online in its zone" "$(block_summary "$DEV")" "$(expect_summary "$zone" "$N")"
+	if [ "$(cat /tmp/w.out 2>/dev/null)" = OK ]; then
+		check_eq "$zone: unplug completed: nothing left" "$st/$(blocks_present "$DEV")" "unplugged/0"
+		hp_write "$DEV" $zone >/dev/null
+	else
+		check_eq "$zone: state rolled back" "$st" "$zone"
+		check_eq "$zone: every block present and online in its zone" "$(block_summary "$DEV")" "$(expect_summary "$zone" "$N")"
+	fi
 	r=$(agree "$DEV"); check_eq "$zone: state and blocks agree" "$r" ""
 	kill $PIN; wait $PIN 2>/dev/null
 	# ZONE_NORMAL blocks may briefly hold kernel allocations (-EBUSY): retry.
@@ -75,7 +86,7 @@ for i in $(seq 1 20); do
 	st=$(hp_state "$DEV")
 	[ "$st" = online_movable ] || { [ "$st" = unplugged ] || hp_write "$DEV" unplugged >/dev/null; hp_write "$DEV" online_movable >/dev/null; }
 	# some movable user pages in the device so offlining has to migrate
-	daxhp-util pin "$LO" "$HI" 64 >/dev/null 2>&1 & P=$!
+	daxhp-util pin 32 >/dev/null 2>&1 & P=$!
 	sleep 0.3; kill $P; wait $P 2>/dev/null
 	hp_write "$DEV" unplugged >/tmp/w.out 2>&1 &
 	W=$!

@@ -45,5 +45,5 @@ check_eq "device unbound from kmem" "$(driver_of "$DEV")" ""
 check_eq "memory left online (all $N blocks, movable)" "$(block_summary "$DEV")" "online:Movable*$N"
 check "the kernel said so (dmesg mentions $DEV)" sh -c "dmesg | tail -n 60 | grep -q '$DEV'"
 # The memory is still usable: allocate in it.
-check "memory left online is usable" sh -c "daxhp-util pin 0 0 64 >/dev/null & p=\$!; sleep 1; kill \$p"
+check "memory left online is usable" sh -c "daxhp-util pin 64 >/dev/null & p=\$!; sleep 1; kill \$p"
 ktap_finish
