@@ -172,7 +172,7 @@ bool device_is_satisfied(const Device *d) {
 
         if (want < 0)
                 return true;
-        return plan_satisfied(d->status.mode, d->status.state, want);
+        return plan_satisfied(d->status.mode, d->status.state, d->status.attr != DAX_ATTR_NONE, want);
 }
 
 int device_set_last_error(Device *d, const char *error) {

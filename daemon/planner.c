@@ -20,7 +20,7 @@ static DaxState desired_to_dax_state(PolicyState desired) {
         }
 }
 
-bool plan_satisfied(DaxMode mode, DaxState state, PolicyState desired) {
+bool plan_satisfied(DaxMode mode, DaxState state, bool atomic, PolicyState desired) {
         DaxState want;
 
         switch (desired) {
@@ -39,8 +39,8 @@ bool plan_satisfied(DaxMode mode, DaxState state, PolicyState desired) {
         want = desired_to_dax_state(desired);
         if (want < 0 || mode != DAX_MODE_SYSTEM_RAM)
                 return false;
-        if (want == DAX_STATE_ONLINE)
-                /* "online" leaves the zone to the kernel: any online zone is what was asked. */
+        if (want == DAX_STATE_ONLINE && !atomic)
+                /* Blocks only report their zone: any online zone is what was asked. */
                 return dax_state_is_online(state);
         return state == want;
 }
@@ -87,7 +87,7 @@ int plan_transition(DaxMode mode, DaxState state, bool atomic, PolicyState desir
         if (desired < 0 || desired >= _POLICY_STATE_MAX)
                 return -EINVAL;
 
-        if (!plan_satisfied(mode, state, desired)) {
+        if (!plan_satisfied(mode, state, atomic, desired)) {
                 if (desired == POLICY_STATE_DEVDAX) {
                         if (mode == DAX_MODE_SYSTEM_RAM && state != DAX_STATE_UNPLUGGED)
                                 /* kmem only lets go of memory that is not in use. */

@@ -34,8 +34,13 @@ typedef struct Plan {
         unsigned n_steps;
 } Plan;
 
-/* True when the device is where desired wants it; "online" accepts any zone. */
-bool plan_satisfied(DaxMode mode, DaxState state, PolicyState desired);
+/*
+ * True when the device is where desired wants it. With the whole-device
+ * attribute the kernel reports "online" as its own state (onlined with the
+ * kernel's default zone choice), so it must match exactly; per block there
+ * is no such state and "online" accepts any zone.
+ */
+bool plan_satisfied(DaxMode mode, DaxState state, bool atomic, PolicyState desired);
 
 /*
  * atomic: the kernel has the whole-device attribute. Without it, states are
