@@ -6,11 +6,12 @@
 # "N passed, N failed"; exit status non-zero on any failure.
 #
 #   tests/kernel/run.sh [--variant default|debug] [--no-series] [--boot NAME]...
-#                       [--kernel BZIMAGE]
+#                       [--kernel BZIMAGE] [-j N]
 #
 #   --variant    kernel config variant (debug = KASAN + lockdep + DEBUG_VM; slower)
 #   --no-series  stock 7.2.13 kernel: only the groups that need no patch (compat)
 #   --boot NAME  run only these boots (see BOOTS below); repeatable
+#   -j N         boot N VMs at once (default ${DAXHP_VM_JOBS:-2})
 #   --kernel BZIMAGE  use this kernel artefact (out/<key>/bzImage) instead of
 #                kernel/build.sh (no build started)
 #
@@ -23,7 +24,7 @@
 set -uo pipefail
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 CACHE=${DAXHP_CACHE:-/var/cache/daxhp}
-VARIANT=default SERIES=1 KERNEL=
+VARIANT=default SERIES=1 KERNEL= JOBS=${DAXHP_VM_JOBS:-2}
 ONLY=()
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -32,6 +33,7 @@ while [ $# -gt 0 ]; do
 	--kernel) KERNEL=$2; shift 2 ;;
 	--no-series) SERIES=0; shift ;;
 	--boot) ONLY+=("$2"); shift 2 ;;
+	-j|--jobs) JOBS=$2; shift 2 ;;
 	-h|--help) sed -n '3,20p' "$0"; exit 0 ;;
 	*) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
@@ -90,22 +92,18 @@ INITRD=$("$TOP/kernel/initramfs/build.sh" --bzimage "$BZ" --tests "$TOP/tests/ke
 LOGDIR=$CACHE/logs/kernel-vm/$VARIANT-$([ $SERIES = 1 ] && echo series || echo pristine)
 mkdir -p "$LOGDIR"
 PASS=0 FAIL=0 TOPN=0 BOOTN=0
-echo "KTAP version 1"
-emit() { # OK(0/1) NAME
-	TOPN=$((TOPN + 1))
-	if [ "$1" = 0 ]; then echo "ok $TOPN $2"; else echo "not ok $TOPN $2"; fi
-}
 
-for b in "${BOOTS[@]}"; do
-	IFS='|' read -r name memmap append tests tmo <<<"$b"
-	if [ ${#ONLY[@]} -gt 0 ] && ! printf '%s\n' "${ONLY[@]}" | grep -qx "$name"; then continue; fi
-	BOOTN=$((BOOTN + 1))
-	L=$LOGDIR/$name.log
+# One boot: writes $LOGDIR/NAME.res (nested KTAP, "RESULT ok|fail NAME:group # ..."
+# lines for the top level) and returns when the VM is gone.
+run_boot() { # NAME MEMMAP APPEND TESTS TIMEOUT
+	local name=$1 memmap=$2 append=$3 tests=$4 tmo=$5 L=$LOGDIR/$1.log R=$LOGDIR/$1.res
+	local bt0 bt1 vmrc t res p s f trc scan src
 	bt0=$(date +%s)
 	"$TOP/kernel/qemu/run-vm.sh" --kernel "$BZ" --initrd "$INITRD" --log "$L" --mem 6G \
-		--memmap "$memmap" --append "$append" --test "$tests" --timeout $((tmo * SLOW))
+		--memmap "$memmap" --append "$append" --test "$tests" --timeout "$tmo" 2>>"$LOGDIR/$name.err"
 	vmrc=$?
 	bt1=$(date +%s)
+	{
 	echo "# boot $name: ${tests//,/ } ($((bt1 - bt0)) s, run-vm rc=$vmrc, log $L)"
 	for t in ${tests//,/ }; do
 		res=$(tr -d '\r' <"$L" | sed -n "/^DAXHP-RESULT-BEGIN $t\$/,/^DAXHP-RESULT-END $t\$/p" | sed '1d;$d')
@@ -114,9 +112,9 @@ for b in "${BOOTS[@]}"; do
 			res=$(tr -d '\r' <"$L" | sed -n "/^DAXHP-TEST-BEGIN $t\$/,/^DAXHP-TEST-END $t /p" |
 				grep -E '^(not )?ok [0-9]+ |^#|^KTAP|^1\.\.')
 		fi
-		p=$(grep -cE '^ok [0-9]+ ' <<<"$res" | head -n1)
-		s=$(grep -cE '^ok [0-9]+ .*# SKIP' <<<"$res" | head -n1)
-		f=$(grep -cE '^not ok [0-9]+ ' <<<"$res" | head -n1)
+		p=$(grep -cE '^ok [0-9]+ ' <<<"$res")
+		s=$(grep -cE '^ok [0-9]+ .*# SKIP' <<<"$res")
+		f=$(grep -cE '^not ok [0-9]+ ' <<<"$res")
 		p=$((p - s))
 		trc=$(tr -d '\r' <"$L" | sed -n "s/^DAXHP-TEST-END $t rc=//p" | tail -n1)
 		sed 's/^/    /' <<<"$res"
@@ -128,16 +126,48 @@ for b in "${BOOTS[@]}"; do
 			f=$((f + 1))
 		fi
 		[ $((p + s + f)) -gt 0 ] || { echo "    # test $t produced no results"; f=1; }
-		PASS=$((PASS + p)); FAIL=$((FAIL + f + s))
-		emit $([ $((f + s)) = 0 ] && echo 0 || echo 1) "$name:$t # $p passed, $f failed, $s skipped"
+		echo "RESULT $p $((f + s)) $name:$t # $p passed, $f failed, $s skipped"
 	done
 	scan=$("$TOP/kernel/qemu/scan-dmesg.sh" "$L")
 	src=$?
 	sed 's/^/    # /' <<<"$scan"
-	if [ $src = 0 ] && [ $vmrc = 0 ]; then PASS=$((PASS + 1)); emit 0 "$name:dmesg-clean"
-	else FAIL=$((FAIL + 1)); emit 1 "$name:dmesg-clean # scan rc=$src run-vm rc=$vmrc"; fi
+	if [ $src = 0 ] && [ $vmrc = 0 ]; then echo "RESULT 1 0 $name:dmesg-clean"
+	else echo "RESULT 0 1 $name:dmesg-clean # scan rc=$src run-vm rc=$vmrc"; fi
+	} >"$R"
+}
+
+SEL=()
+for b in "${BOOTS[@]}"; do
+	IFS='|' read -r name memmap append tests tmo <<<"$b"
+	if [ ${#ONLY[@]} -gt 0 ] && ! printf '%s\n' "${ONLY[@]}" | grep -qx "$name"; then continue; fi
+	SEL+=("$b")
+done
+# Boots in parallel, $JOBS at a time (TCG is single-threaded per VM).
+running=0
+for b in "${SEL[@]}"; do
+	IFS='|' read -r name memmap append tests tmo <<<"$b"
+	rm -f "$LOGDIR/$name.res" "$LOGDIR/$name.err"
+	run_boot "$name" "$memmap" "$append" "$tests" $((tmo * SLOW)) &
+	running=$((running + 1))
+	if [ $running -ge "$JOBS" ]; then wait -n; running=$((running - 1)); fi
+done
+wait
+for b in "${SEL[@]}"; do
+	IFS='|' read -r name _ <<<"$b"
+	BOOTN=$((BOOTN + 1))
+	cat "$LOGDIR/$name.err" >&2 2>/dev/null
+	[ -f "$LOGDIR/$name.res" ] || echo "RESULT 0 1 $name:boot # no result file" >"$LOGDIR/$name.res"
+	while IFS= read -r line; do
+		case $line in
+		"RESULT "*)
+			read -r _ p f rest <<<"$line"
+			PASS=$((PASS + p)); FAIL=$((FAIL + f)); TOPN=$((TOPN + 1))
+			if [ "$f" = 0 ]; then echo "ok $TOPN $rest"; else echo "not ok $TOPN $rest"; fi ;;
+		*) echo "$line" ;;
+		esac
+	done <"$LOGDIR/$name.res"
 done
 echo "1..$TOPN"
-echo "# $BOOTN boot(s), variant $VARIANT, $(($(date +%s) - T0)) s wall"
+echo "# $BOOTN boot(s), variant $VARIANT, $JOBS in parallel, $(($(date +%s) - T0)) s wall"
 echo "$PASS passed, $FAIL failed"
 [ "$FAIL" = 0 ]
