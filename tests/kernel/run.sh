@@ -152,6 +152,7 @@ for b in "${SEL[@]}"; do
 	if [ $running -ge "$JOBS" ]; then wait -n; running=$((running - 1)); fi
 done
 wait
+echo "KTAP version 1"
 for b in "${SEL[@]}"; do
 	IFS='|' read -r name _ <<<"$b"
 	BOOTN=$((BOOTN + 1))
