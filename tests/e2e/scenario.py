@@ -337,15 +337,19 @@ done
         p = self.dprops(dev, "PolicyFile", "DesiredState")
         check(p == {"PolicyFile": "runtime", "DesiredState": "online_kernel"}, "after override: %s" % p)
         recs = self.journal("DAXHP_DEVICE=" + dev, since=since)
-        tos = [r.get("DAXHP_TO") for r in recs if r.get("DAXHP_TO")]
-        self.log("#   journal DAXHP_TO sequence for %s: %s" % (dev, tos))
-        check("unplugged" in tos and "online_kernel" in tos and
-              tos.index("unplugged") < len(tos) - 1 - tos[::-1].index("online_kernel"),
-              "no transition via unplugged in the journal: %s" % tos)
+        steps = [m.group(1) for m in (re.search(r"step (\S+) started", r.get("MESSAGE", ""))
+                                      for r in recs) if m]
+        self.log("#   steps for %s: %s" % (dev, steps))
+        # Atomic kernels must go through unplugged; the per-block fallback
+        # offlines the blocks and onlines them again into the other zone.
+        via = ("set:unplugged",) if self.atomic else ("set:unplugged", "set:offline")
+        check(steps and steps[-1] == "set:online_kernel" and any(v in steps[:-1] for v in via),
+              "online_movable -> online_kernel not via %s: %s" % (" or ".join(via), steps))
         # Unprivileged.
         before = self.kernel_view(dev)
-        rc, out = self.run("busctl call --timeout=30 %s %s %s SetState s online_movable" % (
-            BUS, dev_path(dev), DEV_IF), user="tester", timeout=60)
+        rc, out = self.run("dbus-send --system --print-reply --reply-timeout=30000 --dest=%s %s "
+                           "%s.SetState string:online_movable" % (BUS, dev_path(dev), DEV_IF),
+                           user="tester", timeout=60)
         self.log("#   as tester: rc=%d %s" % (rc, out.strip()))
         check(rc != 0, "unprivileged SetState succeeded")
         check("AccessDenied" in out or "Access denied" in out or "ccess" in out,
@@ -385,7 +389,10 @@ done
     @staticmethod
     def is_drift(r):
         return ("drift" in r.get("MESSAGE", "").lower()
-                or any("DRIFT" in k for k in r))
+                or "behind" in r.get("MESSAGE", "")
+                or any("DRIFT" in k for k in r)
+                or any(k.startswith("DAXHP_") and isinstance(v, str) and "drift" in v.lower()
+                       for k, v in r.items()))
 
     def step5(self):
         """A per-block toggler changes managed devices: drift recorded; OnDrift=reapply
@@ -427,25 +434,40 @@ done
         """Reload after editing policy re-plans; a broken file is reported with file:line."""
         dev = self.devs["pmem1"]
         since = self.guest_now()
+        errors = []
         self.write_policy("50-pmem-region1.conf",
                           "[Match]\nProvider=pmem\nRegion=%d\n\n[Policy]\n"
                           "State=unplugged\nOnDrift=reapply\n" % self.regions[1])
         self.write_policy("40-broken.conf", "[Match]\nProvider=pmem\n\n[Policy]\nState=sideways\n")
+        t0 = time.monotonic()
         self.sh("systemctl reload daxhpd", timeout=120)
         check(self.run("systemctl is-active daxhpd")[1].strip() == "active", "not active after reload")
-        self.wait_state(dev, "unplugged")
-        self.kernel_agrees(dev, "unplugged")
+        try:
+            self.wait_state(dev, "unplugged")
+            self.timings["reload-replan"] = time.monotonic() - t0
+            self.kernel_agrees(dev, "unplugged")
+        except (Fail, StepFailed) as e:
+            errors.append(str(e))
         out = self.sh("journalctl -u daxhpd --no-pager -o cat --since=@%s" % since)
-        check(re.search(r"40-broken\.conf:6", out), "no 40-broken.conf:6 diagnostic in the journal:\n%s"
-              % out[-2000:])
+        m = re.search(r".*40-broken\.conf:5.*", out)
+        if m:
+            self.log("#   reported: %s" % m.group(0))
+        else:
+            errors.append("no 40-broken.conf:5 diagnostic in the journal:\n%s" % out[-2000:])
         files = self.props(MGR, MGR_IF, "PolicyFiles")["PolicyFiles"]
-        check(not any("broken" in f for f in files), "broken file accepted: %s" % files)
-        check(len(files) == 3, "valid policy files lost: %s" % files)
+        if any("broken" in f for f in files):
+            errors.append("broken file accepted: %s" % files)
+        if len(files) != 3:
+            errors.append("valid policy files lost: %s" % files)
         # The rest keeps working: pmem0 keeps its override, hmem its policy.
-        self.kernel_agrees(self.devs["pmem0"], "online_kernel")
-        if self.hmem:
-            self.wait_state(self.hmem, "online_movable")
+        try:
+            self.kernel_agrees(self.devs["pmem0"], "online_kernel")
+            if self.hmem:
+                self.wait_state(self.hmem, "online_movable")
+        except (Fail, StepFailed) as e:
+            errors.append(str(e))
         self.sh("rm /etc/daxhp.d/40-broken.conf")
+        check(not errors, "\n".join(errors))
 
     def step7(self):
         """systemctl kill -s KILL mid-transition; systemd restarts it; state reconciles."""
@@ -499,7 +521,8 @@ cat /tmp/setstate.out
         ns = "namespace%d.0" % self.regions[1]
         self.sh("ndctl disable-namespace %s && ndctl destroy-namespace -f %s" % (ns, ns), timeout=120)
         self.wait_gone(dev)
-        rc, out = self.run("busctl call %s %s %s GetDevice s %s" % (BUS, MGR, MGR_IF, dev))
+        rc, out = self.run("dbus-send --system --print-reply --dest=%s %s %s.GetDevice string:%s"
+                           % (BUS, MGR, MGR_IF, dev))
         check(rc != 0 and "NoSuchDevice" in out, "GetDevice(%s) after removal: rc=%d %s" % (dev, rc, out))
         out = self.sh("busctl --json=short call %s %s %s ListDevices" % (BUS, MGR, MGR_IF))
         check(dev not in out, "ListDevices still names %s" % dev)
