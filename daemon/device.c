@@ -148,9 +148,19 @@ const char *device_policy_source(const Device *d) {
 }
 
 const char *device_state_string(const Device *d) {
-        if (d->status.mode == DAX_MODE_SYSTEM_RAM)
+        switch (d->status.mode) {
+        case DAX_MODE_SYSTEM_RAM:
                 return dax_state_to_string(d->status.state) ?: "unknown";
-        return dax_mode_to_string(d->status.mode) ?: "unknown";
+        case DAX_MODE_UNBOUND:
+                /*
+                 * No driver, no memory in the system: that is what "unplugged"
+                 * means, and where the per-block fallback's unplug ends (Mode
+                 * still says "unbound").
+                 */
+                return dax_state_to_string(DAX_STATE_UNPLUGGED);
+        default:
+                return dax_mode_to_string(d->status.mode) ?: "unknown";
+        }
 }
 
 void device_job_request(const Device *d, PolicyState desired, JobRequest *ret) {

@@ -52,7 +52,7 @@ PolicyState device_desired(const Device *d);
 /* "" / policy path / "runtime", as the PolicyFile property shows it. */
 const char *device_policy_source(const Device *d);
 
-/* The State property: kernel state in system-ram mode, else the mode name. */
+/* The State property: kernel state in system-ram mode, "unplugged" without a driver, else "devdax". */
 const char *device_state_string(const Device *d);
 
 /* Timeouts and retries for a job: the matching policy's, else defaults. */
