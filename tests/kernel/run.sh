@@ -49,7 +49,8 @@ HMEM='1G%4G-1+0xefffffff'   # soft-reserved -> hmem region, dax device bound to 
 # name | memmap | extra append | tests (comma separated) | timeout (s, default variant)
 if [ $SERIES = 1 ]; then
 BOOTS=(
-	"pmem-offline|$PMEM|memhp_default_state=offline|compat,probe,selftest,transitions,sigkill,race,unbind|600"
+	"pmem-offline|$PMEM|memhp_default_state=offline|compat,probe,selftest,transitions,unbind|600"
+	"pmem-stress|$PMEM|memhp_default_state=offline|sigkill,race|900"
 	"pmem-online|$PMEM|memhp_default_state=online|probe|120"
 	"pmem-online_kernel|$PMEM|memhp_default_state=online_kernel|probe|120"
 	"pmem-online_movable|$PMEM|memhp_default_state=online_movable|probe|120"
