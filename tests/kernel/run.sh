@@ -51,10 +51,10 @@ if [ $SERIES = 1 ]; then
 BOOTS=(
 	"pmem-offline|$PMEM|memhp_default_state=offline|compat,probe,selftest,transitions,unbind|600"
 	"pmem-stress|$PMEM|memhp_default_state=offline|sigkill,race|900"
-	"pmem-online|$PMEM|memhp_default_state=online|probe|120"
-	"pmem-online_kernel|$PMEM|memhp_default_state=online_kernel|probe|120"
-	"pmem-online_movable|$PMEM|memhp_default_state=online_movable|probe|120"
-	"hmem-offline|$HMEM|memhp_default_state=offline|probe,multirange|300"
+	"pmem-online|$PMEM|memhp_default_state=online|probe|240"
+	"pmem-online_kernel|$PMEM|memhp_default_state=online_kernel|probe|240"
+	"pmem-online_movable|$PMEM|memhp_default_state=online_movable|probe|240"
+	"hmem-offline|$HMEM|memhp_default_state=offline|probe,multirange|480"
 )
 else
 BOOTS=(
