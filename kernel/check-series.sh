@@ -85,7 +85,8 @@ build_step() {
 # moving around does not count as a new warning.
 w1_warnings() {
 	make -C "$WT" O="$B" -j"$JOBS" W=1 "${TARGETS[@]}" 2>&1 >/dev/null |
-		grep -E 'warning:' | sed -E 's/:[0-9]+:[0-9]+:/:/' | LC_ALL=C sort -u
+		{ grep -E 'warning:' || true; } | sed -E 's/:[0-9]+:[0-9]+:/:/' |
+		LC_ALL=C sort -u
 }
 
 if [ $BUILD = 1 ]; then
