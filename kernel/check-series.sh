@@ -84,9 +84,9 @@ build_step() {
 # W=1 warnings of the targets, without line/column numbers so that code
 # moving around does not count as a new warning.
 w1_warnings() {
-	make -C "$WT" O="$B" -j"$JOBS" W=1 "${TARGETS[@]}" 2>&1 >/dev/null |
-		{ grep -E 'warning:' || true; } | sed -E 's/:[0-9]+:[0-9]+:/:/' |
-		LC_ALL=C sort -u
+	make -C "$WT" O="$B" -j"$JOBS" W=1 "${TARGETS[@]}" >"$B/daxhp-w1.log" 2>&1 || true
+	{ grep -E 'warning:' "$B/daxhp-w1.log" || true; } |
+		sed -E 's/:[0-9]+:[0-9]+:/:/' | LC_ALL=C sort -u
 }
 
 if [ $BUILD = 1 ]; then
