@@ -28,6 +28,10 @@ to() { # reach STATE (through unplugged)
 	[ "$(hp_state "$DEV")" = "$1" ]
 }
 
+# A zero-length write never reaches the driver (kernfs returns 0): the
+# "empty" invalid value is a lone newline.
+NL='
+'
 S0=$(hp_state "$DEV")
 diag "state after probe: $S0"
 # From the probe state (offline under the default policy).
@@ -47,7 +51,7 @@ for on in online online_kernel online_movable; do
 	tw "$on" "$on" OK "$on"
 	tw "$on" offline EINVAL "$on"
 	tw "$on" garbage EINVAL "$on"
-	tw "$on" "" EINVAL "$on"
+	tw "$on" "$NL" EINVAL "$on"
 	for other in online online_kernel online_movable; do
 		[ "$other" = "$on" ] && continue
 		tw "$on" "$other" EBUSY "$on"
@@ -57,7 +61,7 @@ done
 to unplugged
 tw unplugged offline EINVAL unplugged
 tw unplugged garbage EINVAL unplugged
-tw unplugged "" EINVAL unplugged
+tw unplugged "$NL" EINVAL unplugged
 tw unplugged ONLINE EINVAL unplugged
 tw unplugged "online_movable " EINVAL unplugged
 tw unplugged "unplugged_x" EINVAL unplugged
