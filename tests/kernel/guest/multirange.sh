@@ -63,7 +63,7 @@ for b in $FIRST; do daxhp-util write $MEMSYS/memory$b/state online_movable >/dev
 np=$(sed -n 's/PINNED //p' /tmp/pin.out)
 diag "pinned ${np:-0} pages while blocks$FIRST were offline; now $(block_summary "$DEV")"
 if [ "${np:-0}" -gt 0 ]; then
-	hp_write "$DEV" unplugged >/tmp/w.out 2>&1 &
+	daxhp-util write "$(hp_attr "$DEV")" unplugged >/tmp/w.out 2>&1 & # the writer itself, not a subshell
 	W=$!
 	sleep 3
 	if kill -0 $W 2>/dev/null; then

@@ -36,7 +36,7 @@ for zone in online_movable online_kernel; do
 	ok "$zone: ${np} pages pinned, state $(hp_state "$DEV")"
 	t0=$(now_ms)
 	: >/tmp/w.out
-	hp_write "$DEV" unplugged >/tmp/w.out 2>&1 &
+	daxhp-util write "$(hp_attr "$DEV")" unplugged >/tmp/w.out 2>&1 & # the writer itself, not a subshell
 	W=$!
 	sleep 2
 	if kill -0 $W 2>/dev/null; then
@@ -88,7 +88,7 @@ for i in $(seq 1 20); do
 	# some movable user pages in the device so offlining has to migrate
 	daxhp-util pin 32 >/dev/null 2>&1 & P=$!
 	sleep 0.3; kill $P; wait $P 2>/dev/null
-	hp_write "$DEV" unplugged >/tmp/w.out 2>&1 &
+	daxhp-util write "$(hp_attr "$DEV")" unplugged >/tmp/w.out 2>&1 & # the writer itself, not a subshell
 	W=$!
 	usleep $(( (i * 15000) % 300000 ))
 	kill -KILL $W 2>/dev/null && killed=$((killed + 1))
