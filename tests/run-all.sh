@@ -10,13 +10,17 @@
 #   kernel       patched kernel in QEMU: in-tree selftest and the VM suite
 #   e2e          patched kernel + Debian guest + daxhpd under systemd
 #
+# Slower stages, run only when named:
+#   kernel-debug the VM suite on the KASAN + lockdep + DEBUG_VM kernel
+#
 # Build outputs (kernel, guest image) are cached in ${DAXHP_CACHE:-/var/cache/daxhp},
-# meson build dirs in ${DAXHP_BUILD:-$DAXHP_CACHE/meson}; the clone stays clean.
+# meson build dirs under ${DAXHP_BUILD:-$DAXHP_CACHE/meson/<checkout hash>}; the clone stays clean.
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 cache=${DAXHP_CACHE:-/var/cache/daxhp}
-builddir=${DAXHP_BUILD:-$cache/meson}
+# One meson build dir per checkout: a build dir belongs to one source tree.
+builddir=${DAXHP_BUILD:-$cache/meson/$(printf %s "$top" | sha256sum | cut -c1-12)}
 export DAXHP_CACHE=$cache
 
 all_stages=(unit-plain unit-asan valgrind kernel e2e)
@@ -90,6 +94,10 @@ run_stage() {
                 meson_stage "$builddir/plain" valgrind || rc=1 ;;
         kernel)
                 "$top/tests/kernel/run.sh" 2>&1 | tee "$logf" >&2
+                rc=${PIPESTATUS[0]}
+                count_from_log "$logf" || rc=1 ;;
+        kernel-debug)
+                "$top/tests/kernel/run.sh" --variant debug 2>&1 | tee "$logf" >&2
                 rc=${PIPESTATUS[0]}
                 count_from_log "$logf" || rc=1 ;;
         e2e)
