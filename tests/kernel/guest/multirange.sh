@@ -13,8 +13,12 @@ diag "$DEV region $RID: $(dev_ranges "$DEV" | tr '\n' ' ') block $BS"
 
 # Free the region: unplug and unbind (dynamic hmem devices only work with kmem:
 # device_dax refuses them, so resize/create through sysfs, not daxctl).
-[ -e "$(hp_attr "$DEV")" ] && hp_write "$DEV" unplugged >/dev/null
+ALLB=$(dev_blocks "$DEV")
+allb() { for b in $ALLB; do [ -d $MEMSYS/memory$b ] && printf '%s:%s ' $b "$(cat $MEMSYS/memory$b/state)"; done; }
+diag "region blocks at boot: $(allb)"
+[ -e "$(hp_attr "$DEV")" ] && { r=$(hp_write "$DEV" unplugged); diag "initial unplug: $r; region blocks: $(allb)"; }
 [ -n "$(driver_of "$DEV")" ] && echo "$DEV" >$DAXBUS/drivers/$(driver_of "$DEV")/unbind
+diag "after unbind: region blocks: $(allb)"
 RDIR=$(readlink -f $DAXBUS/devices/$DEV/..)/dax_region
 Q=$((BS * 2))
 r=$(daxhp-util write $DAXBUS/devices/$DEV/size $Q); check_eq "shrink $DEV to 2 blocks" "$r" OK
@@ -32,7 +36,7 @@ check_eq "$DEV spans 4 blocks" "$N" 4
 [ -n "$(driver_of "$NB")" ] && echo "$NB" >$DAXBUS/drivers/$(driver_of "$NB")/unbind
 
 check "bind $DEV to kmem" bind_kmem "$DEV"
-st=$(hp_state "$DEV"); diag "probe state $st"
+st=$(hp_state "$DEV"); diag "probe state $st; region blocks: $(allb)"
 r=$(agree "$DEV"); check_eq "probe: state and blocks agree" "$r" ""
 [ "$st" = unplugged ] || { r=$(hp_write "$DEV" unplugged); check_eq "unplug from probe state $st" "$r" OK; }
 check_eq "unplugged: no block in any range" "$(blocks_present "$DEV")" 0
@@ -41,6 +45,7 @@ for t in online_movable online_kernel online; do
 	r=$(hp_write "$DEV" $t); check_eq "$t across ranges" "$r" OK
 	check_eq "$t: all $N blocks of both ranges present" "$(blocks_present "$DEV")" "$N"
 	r=$(agree "$DEV"); check_eq "$t: state and blocks agree" "$r" ""
+	diag "$t: region blocks: $(allb)"
 	r=$(hp_write "$DEV" unplugged); check_eq "unplug from $t" "$r" OK
 	check_eq "unplug from $t: no block left in any range" "$(blocks_present "$DEV")" 0
 done
@@ -90,5 +95,6 @@ B=$(dev_blocks "$DEV" | tail -n1)
 daxhp-util write $MEMSYS/memory$B/state offline >/dev/null
 r=$(hp_write "$DEV" unplugged); check_eq "unplug with one block offlined by hand" "$r" OK
 check_eq "no block left in any range" "$(blocks_present "$DEV")" 0
-check "neighbour $NB untouched (no block of it ever added)" [ "$(blocks_present "$NB")" = 0 ]
+diag "neighbour $NB: blocks $(dev_blocks "$NB" | tr '\n' ' ')-> $(block_summary "$NB")"
+check_eq "neighbour $NB untouched (no block of it ever added)" "$(blocks_present "$NB")" 0
 ktap_finish
