@@ -113,8 +113,11 @@ bind_kmem() {
 	_drv=$(driver_of "$1")
 	[ "$_drv" = kmem ] && return 0
 	[ -n "$_drv" ] && echo "$1" >$DAXBUS/drivers/$_drv/unbind
-	echo "$1" >$DAXBUS/drivers/kmem/new_id 2>/dev/null
-	[ "$(driver_of "$1")" = kmem ] || echo "$1" >$DAXBUS/drivers/kmem/bind
+	# "bind" attaches this device only; "new_id" (needed when kmem does not
+	# match the device type, e.g. pmem) re-runs driver_attach for every
+	# unbound matching device (it would grab other hmem devices too).
+	echo "$1" >$DAXBUS/drivers/kmem/bind 2>/dev/null
+	[ "$(driver_of "$1")" = kmem ] || echo "$1" >$DAXBUS/drivers/kmem/new_id 2>/dev/null
 	[ "$(driver_of "$1")" = kmem ]
 }
 # Back to device_dax; with the hotplug attribute, unplug first (no WARN).

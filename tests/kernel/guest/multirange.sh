@@ -95,6 +95,7 @@ B=$(dev_blocks "$DEV" | tail -n1)
 daxhp-util write $MEMSYS/memory$B/state offline >/dev/null
 r=$(hp_write "$DEV" unplugged); check_eq "unplug with one block offlined by hand" "$r" OK
 check_eq "no block left in any range" "$(blocks_present "$DEV")" 0
-diag "neighbour $NB: blocks $(dev_blocks "$NB" | tr '\n' ' ')-> $(block_summary "$NB")"
+diag "neighbour $NB: driver '$(driver_of "$NB")', blocks $(dev_blocks "$NB" | tr '\n' ' ')-> $(block_summary "$NB")"
+check_eq "neighbour $NB never bound to kmem" "$(driver_of "$NB")" ""
 check_eq "neighbour $NB untouched (no block of it ever added)" "$(blocks_present "$NB")" 0
 ktap_finish
