@@ -140,6 +140,27 @@ int bus_connect(sd_bus **ret) {
         return 0;
 }
 
+/* NameHasOwner only: a client must not start the daemon by looking. */
+int bus_open_daemon(sd_bus **ret) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int has = 0, r;
+
+        r = sd_bus_open_system(&bus);
+        if (r >= 0)
+                r = sd_bus_call_method(bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                       "org.freedesktop.DBus", "NameHasOwner", NULL, &reply,
+                                       "s", DAXHP_BUS_NAME);
+        if (r >= 0)
+                r = sd_bus_message_read(reply, "b", &has);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0 || !has)
+                return 0;
+        *ret = TAKE_PTR(bus);
+        return 1;
+}
+
 int bus_fail(const char *what, const sd_bus_error *e, int r) {
         if (e && sd_bus_error_is_set(e))
                 fprintf(stderr, "Failed to %s: %s: %s\n", what, e->name, strempty(e->message));
@@ -148,12 +169,7 @@ int bus_fail(const char *what, const sd_bus_error *e, int r) {
         return 1;
 }
 
-typedef struct DeviceList {
-        DeviceProps *items;
-        size_t n;
-} DeviceList;
-
-static void device_list_done(DeviceList *l) {
+void device_list_done(DeviceList *l) {
         for (size_t i = 0; i < l->n; i++)
                 device_props_done(&l->items[i]);
         free(l->items);
@@ -166,7 +182,7 @@ static int cmp_devices(const void *a, const void *b) {
 }
 
 /* All devices in one GetManagedObjects() call, sorted by name. */
-static int fetch_devices(sd_bus *bus, DeviceList *ret, sd_bus_error *error) {
+int fetch_devices(sd_bus *bus, DeviceList *ret, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         DeviceList l = {};
         int r;
@@ -251,7 +267,7 @@ static int device_path(sd_bus *bus, const char *name, char **ret, sd_bus_error *
         return *ret ? 0 : -ENOMEM;
 }
 
-static int fetch_device(sd_bus *bus, const char *name, DeviceProps *ret, sd_bus_error *error) {
+int fetch_device(sd_bus *bus, const char *name, DeviceProps *ret, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         DeviceProps p = { .target_node = -1 };
         int r;

@@ -37,7 +37,20 @@ int device_props_read(sd_bus_message *m, DeviceProps *p);
 
 void device_props_json(const DeviceProps *p, bool json_newline);
 
+typedef struct DeviceList {
+        DeviceProps *items;
+        size_t n;
+} DeviceList;
+
+void device_list_done(DeviceList *l);
+
 int bus_connect(sd_bus **ret);
+/* 1 and the bus if org.daxhp1 has an owner on the system bus; 0 if it has
+ * none or there is no bus (never activates the daemon); -ENOMEM. */
+int bus_open_daemon(sd_bus **ret);
+/* GetDevice(name) and its properties; all devices sorted by name. */
+int fetch_device(sd_bus *bus, const char *name, DeviceProps *ret, sd_bus_error *error);
+int fetch_devices(sd_bus *bus, DeviceList *ret, sd_bus_error *error);
 /* Prints "Failed to VERB: NAME: MESSAGE" and returns 1 (the exit status). */
 int bus_fail(const char *what, const sd_bus_error *e, int r);
 

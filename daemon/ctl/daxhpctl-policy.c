@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "daxhpctl-bus.h"
 #include "daxhpctl-policy.h"
 #include "macro.h"
 #include "policy.h"
@@ -19,6 +20,7 @@ typedef struct Options {
         const char *dirs[POLICY_DIRS_MAX + 1];
         size_t n_dirs;
         bool json;
+        bool offline; /* --offline, --root or --policy-dir: do not ask daxhpd */
 } Options;
 
 static void json_string(FILE *f, const char *s) {
@@ -56,6 +58,7 @@ static int parse_options(int argc, char *argv[], Options *o, bool want_root) {
                 { "root",       required_argument, NULL, 'r' },
                 { "policy-dir", required_argument, NULL, 'd' },
                 { "json",       no_argument,       NULL, 'j' },
+                { "offline",    no_argument,       NULL, 'o' },
                 { "help",       no_argument,       NULL, 'h' },
                 {}
         };
@@ -70,6 +73,7 @@ static int parse_options(int argc, char *argv[], Options *o, bool want_root) {
                                 return -EINVAL;
                         }
                         o->root = optarg;
+                        o->offline = true;
                         break;
                 case 'd':
                         if (!want_root) {
@@ -82,13 +86,21 @@ static int parse_options(int argc, char *argv[], Options *o, bool want_root) {
                         }
                         o->dirs[o->n_dirs++] = optarg;
                         o->dirs[o->n_dirs] = NULL;
+                        o->offline = true;
+                        break;
+                case 'o':
+                        if (!want_root) {
+                                fprintf(stderr, "%s: --offline is not supported here\n", argv[0]);
+                                return -EINVAL;
+                        }
+                        o->offline = true;
                         break;
                 case 'j':
                         o->json = true;
                         break;
                 case 'h':
                         printf("%s\n",
-                               want_root ? "daxhpctl explain DEVICE | plan [--root DIR] [--policy-dir DIR]... [--json]"
+                               want_root ? "daxhpctl explain DEVICE | plan [--offline] [--root DIR] [--policy-dir DIR]... [--json]"
                                          : "daxhpctl verify [FILE|DIR...] [--json]");
                         return 0;
                 default:
@@ -284,13 +296,98 @@ static void json_device(FILE *f, const DeviceInfo *d) {
         fputc('}', f);
 }
 
+/* The daemon's view of one device: 1 if read, 0 if offline or daxhpd does not run. */
+static int live_device(const Options *o, const char *name, DeviceProps *ret) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        int r;
+
+        if (o->offline)
+                return 0;
+        r = bus_open_daemon(&bus);
+        if (r <= 0)
+                return r;
+        r = fetch_device(bus, name, ret, &error);
+        if (r < 0) {
+                fprintf(stderr, "Failed to get %s from daxhpd: %s\n", name,
+                        sd_bus_error_is_set(&error) ? strempty(error.message) : strerror(-r));
+                return 0;
+        }
+        return 1;
+}
+
+static int live_devices(const Options *o, DeviceList *ret) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        int r;
+
+        if (o->offline)
+                return 0;
+        r = bus_open_daemon(&bus);
+        if (r <= 0)
+                return r;
+        r = fetch_devices(bus, ret, &error);
+        if (r < 0) {
+                fprintf(stderr, "Failed to list devices of daxhpd: %s\n",
+                        sd_bus_error_is_set(&error) ? strempty(error.message) : strerror(-r));
+                return 0;
+        }
+        return 1;
+}
+
+static const DeviceProps *live_find(const DeviceList *l, const char *name) {
+        for (size_t i = 0; i < l->n; i++)
+                if (l->items[i].name && streq(l->items[i].name, name))
+                        return &l->items[i];
+        return NULL;
+}
+
+static bool live_override(const DeviceProps *p) {
+        return p->policy_file && streq(p->policy_file, "runtime");
+}
+
+static const char *or_none(const char *s) {
+        return isempty(s) ? "-" : s;
+}
+
+static void json_live(FILE *f, const DeviceProps *p) {
+        if (!p) {
+                fputs("null", f);
+                return;
+        }
+        fputs("{\"State\":", f);
+        json_string(f, p->state);
+        fputs(",\"DesiredState\":", f);
+        json_string(f, p->desired_state);
+        fputs(",\"PolicyFile\":", f);
+        json_string(f, p->policy_file);
+        fputs(",\"Transition\":", f);
+        json_string(f, p->transition);
+        fputs(",\"LastError\":", f);
+        json_string(f, p->last_error);
+        fputs(",\"Mode\":", f);
+        json_string(f, p->mode);
+        fprintf(f, ",\"Override\":%s}", live_override(p) ? "true" : "false");
+}
+
+static void print_live(FILE *f, const DeviceProps *p) {
+        fprintf(f, "Live state:      %s (mode %s, from daxhpd)\n", or_none(p->state), or_none(p->mode));
+        fprintf(f, "Daemon desired:  %s\n", or_none(p->desired_state));
+        fprintf(f, "Daemon policy:   %s%s\n", or_none(p->policy_file),
+                live_override(p) ? " (runtime override; \"daxhpctl reset\" drops it)" : "");
+        fprintf(f, "Transition:      %s\n", or_none(p->transition));
+        if (!isempty(p->last_error))
+                fprintf(f, "Last error:      %s\n", p->last_error);
+}
+
 int verb_explain(int argc, char *argv[], bool json) {
         _cleanup_(policy_set_freep) PolicySet *set = NULL;
         Options o = { .root = "/sys", .json = json };
         DeviceInfo dev = { .target_node = -1 };
+        DeviceProps live = { .target_node = -1 };
         const PolicyFile *decider = NULL;
         char buf[256];
-        int r;
+        int r, has_live;
 
         r = parse_options(argc, argv, &o, true);
         if (r <= 0)
@@ -313,6 +410,9 @@ int verb_explain(int argc, char *argv[], bool json) {
         }
 
         r = load_for_devices(&o, &set);
+        if (r < 0)
+                goto finish;
+        r = has_live = live_device(&o, name, &live);
         if (r < 0)
                 goto finish;
 
@@ -359,6 +459,10 @@ int verb_explain(int argc, char *argv[], bool json) {
                 json_policy(stdout, p);
                 fputs(",\"action\":", stdout);
                 json_string(stdout, plan_action(&dev, p, buf, sizeof(buf)));
+                if (has_live) {
+                        fputs(",\"live\":", stdout);
+                        json_live(stdout, &live);
+                }
                 fputs("}\n", stdout);
         } else {
                 if (policy_set_n_files(set) == 0)
@@ -371,20 +475,37 @@ int verb_explain(int argc, char *argv[], bool json) {
                 } else
                         printf("Decided by: nothing (no file matches; the device is left alone)\n");
                 printf("Action:   %s\n", plan_action(&dev, p, buf, sizeof(buf)));
+                if (has_live)
+                        print_live(stdout, &live);
         }
         r = 0;
 
 finish:
+        device_props_done(&live);
         dax_device_info_done(&dev);
         return r;
+}
+
+/* Under a plan row: "  live: STATE -> DESIRED[ (runtime override)][, TRANSITION]". */
+static void print_plan_live(const DeviceProps *p) {
+        if (!p) {
+                printf("  live: (not known to daxhpd)\n");
+                return;
+        }
+        printf("  live: %s -> %s%s", or_none(p->state), or_none(p->desired_state),
+               live_override(p) ? " (runtime override)" : "");
+        if (!isempty(p->transition) && !streq(p->transition, "idle"))
+                printf(", %s", p->transition);
+        printf("\n");
 }
 
 int verb_plan(int argc, char *argv[], bool json) {
         _cleanup_(policy_set_freep) PolicySet *set = NULL;
         Options o = { .root = "/sys", .json = json };
         DeviceInfo *devs = NULL;
+        DeviceList live = {};
         size_t n = 0;
-        int r;
+        int r, has_live;
 
         r = parse_options(argc, argv, &o, true);
         if (r <= 0)
@@ -400,6 +521,9 @@ int verb_plan(int argc, char *argv[], bool json) {
                 return r;
         }
         r = load_for_devices(&o, &set);
+        if (r < 0)
+                goto finish;
+        r = has_live = live_devices(&o, &live);
         if (r < 0)
                 goto finish;
 
@@ -430,6 +554,10 @@ int verb_plan(int argc, char *argv[], bool json) {
                         json_policy(stdout, p);
                         fputs(",\"action\":", stdout);
                         json_string(stdout, plan_action(devs + i, p, act, sizeof(act)));
+                        if (has_live) {
+                                fputs(",\"live\":", stdout);
+                                json_live(stdout, live_find(&live, devs[i].name));
+                        }
                         fputc('}', stdout);
                 } else {
                         if (devs[i].target_node >= 0)
@@ -441,6 +569,8 @@ int verb_plan(int argc, char *argv[], bool json) {
                                strempty(devs[i].mode), p ? policy_state_to_string(p->state) : "-",
                                m.file ? policy_file_name(m.file) : "-",
                                plan_action(devs + i, p, act, sizeof(act)));
+                        if (has_live)
+                                print_plan_live(live_find(&live, devs[i].name));
                 }
                 policy_match_done(&m);
         }
@@ -451,6 +581,7 @@ int verb_plan(int argc, char *argv[], bool json) {
         r = 0;
 
 finish:
+        device_list_done(&live);
         dax_scan_free(devs, n);
         return r;
 }

@@ -2,7 +2,8 @@
 
 /*
  * daxhpctl: the command line of daxhpd. Bus verbs live in daxhpctl-bus.c and
- * daxhpctl-monitor.c; the offline policy verbs in daxhpctl-policy.c.
+ * daxhpctl-monitor.c; the policy verbs (offline, plus the daemon's live view)
+ * in daxhpctl-policy.c.
  */
 
 #include <getopt.h>
@@ -49,7 +50,8 @@ static void help(void) {
                "  monitor               Print changes as the daemon announces them, until ^C\n"
 #if HAVE_DAXHPCTL_POLICY
                "  verify [FILE|DIR...]  Check policy files\n"
-               "  explain DEVICE        Show which policy file decides DEVICE and why\n"
+               "  explain DEVICE        Show which policy file decides DEVICE and why,\n"
+               "                        and daxhpd's live state unless --offline\n"
                "  plan                  Show what policy would do to every device\n"
 #endif
                "\nOptions:\n"

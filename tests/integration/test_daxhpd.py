@@ -609,6 +609,56 @@ class TestDaxhpd(unittest.TestCase):
         mon.send_signal(signal.SIGINT)
         self.assertEqual(mon.wait(10), 0)
 
+    def test_explain_and_plan_show_live_state(self):
+        import json
+        import world as worldmod
+        w = self.world(policies={'50-movable.conf': MOVABLE_HMEM})
+        w.fk.add_device('dax0.0', provider='hmem', state='offline')
+        w.fk.add_device('dax1.0', provider='hmem', state='offline')
+        w.start_daemon()
+        w.wait_device('dax0.0', State='online_movable', Transition='idle')
+        w.wait_device('dax1.0', State='online_movable', Transition='idle')
+        r = w.ctl('set', 'dax1.0', 'online_kernel')
+        self.assertEqual(r.returncode, 0, r.stderr)
+        w.wait_device('dax1.0', State='online_kernel', Transition='idle')
+
+        def ctl(*args):
+            # under the preload: the offline half reads the testbed as /sys
+            env = w.fk.env(harness.clean_env(DBUS_SYSTEM_BUS_ADDRESS=w.bus.address))
+            r = subprocess.run([worldmod.DAXHPCTL] + list(args), capture_output=True,
+                               text=True, timeout=60, env=env)
+            self.assertEqual(r.returncode, 0, '%s: %s' % (args, r.stderr))
+            return r.stdout
+
+        out = ctl('explain', 'dax1.0')
+        self.assertIn('Device:   dax1.0', out)
+        self.assertRegex(out, r'(?m)^Live state: +online_kernel ')
+        self.assertRegex(out, r'(?m)^Daemon desired: +online_kernel$')
+        self.assertRegex(out, r'(?m)^Daemon policy: +runtime ')
+        self.assertRegex(out, r'(?m)^Transition: +idle$')
+        j = json.loads(ctl('--json', 'explain', 'dax1.0'))
+        self.assertEqual(j['device']['name'], 'dax1.0')
+        self.assertEqual((j['live']['State'], j['live']['DesiredState'], j['live']['PolicyFile'],
+                          j['live']['Transition'], j['live']['Override']),
+                         ('online_kernel', 'online_kernel', 'runtime', 'idle', True))
+        self.assertIn('LastError', j['live'])
+        self.assertIn('Mode', j['live'])
+        j = json.loads(ctl('--json', 'explain', 'dax0.0'))
+        self.assertTrue(j['live']['PolicyFile'].endswith('/50-movable.conf'), j['live'])
+        self.assertFalse(j['live']['Override'])
+        # --offline: today's output, no daemon
+        out = ctl('explain', '--offline', 'dax1.0')
+        self.assertNotIn('Live state:', out)
+        self.assertNotIn('live', json.loads(ctl('--json', 'explain', '--offline', 'dax1.0')))
+
+        out = ctl('plan')
+        self.assertIn('live: online_kernel -> online_kernel (runtime override)', out)
+        self.assertIn('live: online_movable -> online_movable\n', out)
+        plan = {d['device']['name']: d for d in json.loads(ctl('--json', 'plan'))}
+        self.assertTrue(plan['dax1.0']['live']['Override'])
+        self.assertEqual(plan['dax0.0']['live']['State'], 'online_movable')
+        self.assertNotIn('live:', ctl('plan', '--offline'))
+
 
 if __name__ == '__main__':
     unittest.main(verbosity=2)
