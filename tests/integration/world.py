@@ -140,7 +140,12 @@ class World:
         if r.returncode != 0:
             raise AssertionError('daxhpctl %s failed (%d): %s\n%s' % (' '.join(args), r.returncode, r.stderr,
                                                                      self.log_text()))
-        return [json.loads(l) for l in r.stdout.splitlines() if l.strip()]
+        docs = [json.loads(l) for l in r.stdout.splitlines() if l.strip()]
+        if not docs:
+            # Seen once under load: exit 0 and nothing printed. Keep the evidence.
+            raise AssertionError('daxhpctl --json %s printed nothing (rc 0), stderr: %r\n%s' %
+                                 (' '.join(args), r.stderr, self.log_text()))
+        return docs
 
     def devices(self):
         return {d['Name']: d for d in self.ctl_json('list')[0]}
