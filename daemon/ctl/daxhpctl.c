@@ -6,6 +6,7 @@
  * in daxhpctl-policy.c.
  */
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -60,6 +61,15 @@ static void help(void) {
                "     --json             Print JSON (one document per line)\n");
 }
 
+/* Output that did not reach stdout is a failure, never a silent success:
+ * a caller parsing --json must not see exit 0 with nothing printed. */
+static int finish_output(int r) {
+        if (fflush(stdout) == 0 && !ferror(stdout))
+                return r;
+        fprintf(stderr, "Failed to write output: %m\n");
+        return r ? r : 1;
+}
+
 int main(int argc, char *argv[]) {
         static const struct option options[] = {
                 { "help",    no_argument, NULL, 'h'   },
@@ -107,7 +117,7 @@ int main(int argc, char *argv[]) {
                 }
                 args[n] = NULL;
                 int r = verbs[i].run(n, args, json);
-                return r < 0 ? 1 : r;
+                return finish_output(r < 0 ? 1 : r);
         }
         fprintf(stderr, "Unknown command '%s'. See daxhpctl --help.\n", name);
         return 2;

@@ -84,19 +84,32 @@ class FileServer:
         self.thread.start()
 
     def close(self):
+        """Detach the mount; the server thread closes /dev/fuse when it ends.
+
+        The fd must stay ours until the thread is gone: while the mount is
+        busy (the daemon has the file open) the thread still reads requests
+        and writes replies on self.fd, so closing it here would hand its
+        number to the next open() or pipe() of this process (a daxhpctl
+        stdout pipe, say) and the thread would read that pipe dry. Requests
+        that still arrive get ENODEV, like a removed device's attribute.
+        """
         if self.mounted:
             self.mounted = False
             _libc.umount2(self.path.encode(), MNT_DETACH)
-        try:
-            os.close(self.fd)
-        except OSError:
-            pass
+
+    def _close_fd(self):
+        with self.wlock:
+            fd, self.fd = self.fd, -1
+        if fd >= 0:
+            os.close(fd)
 
     # --- replies -------------------------------------------------------
     def _reply(self, unique, err=0, payload=b''):
         buf = OUT_HDR.pack(OUT_HDR.size + len(payload), -err if err else 0,
                            unique) + payload
         with self.wlock:
+            if self.fd < 0:
+                return
             try:
                 os.write(self.fd, buf)
             except OSError:
@@ -109,13 +122,19 @@ class FileServer:
 
     # --- main loop -----------------------------------------------------
     def _loop(self):
+        try:
+            self._serve()
+        finally:
+            self._close_fd()
+
+    def _serve(self):
         while True:
             try:
                 buf = os.read(self.fd, 1 << 20 | 4096)
             except OSError as e:
                 if e.errno in (errno.EINTR, errno.EAGAIN, errno.ENOENT):
                     continue
-                return  # ENODEV: unmounted
+                return  # ENODEV: the detached mount's last user went away
             if not buf:
                 return
             (ln, op, unique, nodeid, uid, gid, pid, _e, _p) = IN_HDR.unpack_from(buf)
@@ -136,6 +155,8 @@ class FileServer:
             self._reply(unique, 0, out)
         elif op in (FUSE_GETATTR, FUSE_SETATTR):
             self._reply(unique, 0, self._attr())
+        elif not self.mounted and op in (FUSE_OPEN, FUSE_READ, FUSE_WRITE):
+            self._reply(unique, errno.ENODEV)
         elif op == FUSE_OPEN:
             self._reply(unique, 0, struct.pack('=QII', 0, FOPEN_DIRECT_IO, 0))
         elif op == FUSE_READ:

@@ -23,6 +23,7 @@ import harness  # noqa: E402
 
 harness.enter_namespace()
 
+import world as worldmod  # noqa: E402
 from world import World  # noqa: E402
 
 JOURNAL = None
@@ -78,6 +79,11 @@ class TestDaxhpd(unittest.TestCase):
         self.assertEqual((d['Size'], d['TargetNode'], d['Region'], d['Provider'], d['Mode'], d['State']),
                          (512 << 20, 2, '1', 'pmem', 'system-ram', 'unplugged'))
         self.assertEqual(devs['dax2.0']['Mode'], 'devdax')
+        # output that cannot be written is an error, not exit 0 with nothing printed
+        with open('/dev/full', 'w') as full:
+            r = subprocess.run([worldmod.DAXHPCTL, '--json', 'list'], stdout=full, stderr=subprocess.PIPE,
+                               text=True, timeout=60, env=harness.clean_env(DBUS_SYSTEM_BUS_ADDRESS=w.bus.address))
+        self.assertEqual((r.returncode, r.stderr), (1, 'Failed to write output: No space left on device\n'))
         for d in devs.values():
             self.assertEqual((d['DesiredState'], d['PolicyFile'], d['Transition']), ('', '', 'idle'))
         m = w.manager()

@@ -102,6 +102,35 @@ class TestFakeKernel(unittest.TestCase):
         self.assertEqual(self.fk.state('dax0.0'), 'online_movable')
         self.assertEqual(self.fk.block_states('dax0.0'), ['online'] * 8)
 
+    def test_removed_attribute_keeps_its_fd_until_the_server_ends(self):
+        # The flake behind "daxhpctl --json list printed nothing, rc 0": the
+        # FUSE fd of a removed device was closed while the daemon still held
+        # the attribute open, the next pipe() of this process reused the fd
+        # number, and the server thread read that pipe (daxhpctl's stdout) dry.
+        self.fk.add_device('dax0.0', state='online_movable')
+        server = self.fk.devices['dax0.0'].fuse
+        holder = subprocess.Popen(
+            ['sh', '-c', 'exec 3</sys/bus/dax/devices/dax0.0/hotplug; echo open; read go; '
+                         'cat <&3; echo "rc=$?"'],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            env=self.fk.env(harness.clean_env()))
+        self.assertEqual(holder.stdout.readline(), 'open\n')
+        self.fk.remove_device('dax0.0')           # detaches the busy mount
+        r, w = os.pipe()
+        try:
+            os.write(w, b'payload')
+            os.close(w)
+            out, _ = holder.communicate('go\n', timeout=30)
+            server.thread.join(30)
+            self.assertEqual(os.read(r, 64), b'payload', 'the FUSE server read a pipe it does not own')
+            self.assertFalse(server.thread.is_alive(), 'server thread outlived its last user')
+            self.assertEqual(server.fd, -1)
+            # a request on the removed attribute fails like on a removed device
+            self.assertIn('No such device', out)
+            self.assertIn('rc=1', out)
+        finally:
+            os.close(r)
+
     def test_overlapping_writers_are_recorded(self):
         self.fk.add_device('dax0.0', state='unplugged')
         self.fk.add_device('dax1.0', state='unplugged')
