@@ -12,6 +12,9 @@
 #
 # Slower stages, run only when named:
 #   kernel-debug the VM suite on the KASAN + lockdep + DEBUG_VM kernel
+#   e2e-mainline the e2e scenario (steps 1-8) on mainline Linux 7.3 and its
+#                `state` attribute: fetches linux-source-7.3 (experimental,
+#                private apt config) and builds it once (tests/e2e/MAINLINE-7.3.md)
 #
 # Build outputs (kernel, guest image) are cached in ${DAXHP_CACHE:-/var/cache/daxhp},
 # meson build dirs under ${DAXHP_BUILD:-$DAXHP_CACHE/meson/<checkout hash>}; the clone stays clean.
@@ -26,6 +29,29 @@ export DAXHP_CACHE=$cache
 all_stages=(unit-plain unit-asan valgrind kernel e2e)
 stages=("$@")
 ((${#stages[@]})) || stages=("${all_stages[@]}")
+
+# Integration cases the valgrind stage runs with daxhpd under memcheck: every
+# path of the daemon (policy, bus, queue, retries, drift, timeouts, restart,
+# driver binding, removal, per-block fallback) but no kill -9 (memcheck cannot
+# report on a killed process), and not the 50-request stress case (70 s under
+# memcheck); about 2.5 min in all.
+valgrind_integration=(
+        test_devices_appear_with_properties
+        test_policy_applied_on_arrival
+        test_mainline_state_attribute
+        test_devdax_device_bound_to_kmem_by_policy
+        test_system_ram_device_back_to_devdax_by_policy
+        test_named_errors
+        test_ebusy_set_state_error
+        test_step_timeout_cancels_and_kernel_rolls_back
+        test_reload_with_broken_file_keeps_valid_policy
+        test_newer_request_supersedes_queued_one
+        test_override_survives_restart_and_stop_leaves_memory
+        test_device_removed_while_queued
+        test_retries_after_ebusy
+        test_drift_is_reapplied
+        test_monitor_prints_changes
+)
 
 total_pass=0
 total_fail=0
@@ -89,9 +115,16 @@ run_stage() {
                 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
                 meson_stage "$builddir/asan" "" -Db_sanitize=address,undefined -Db_lundef=false || rc=1 ;;
         valgrind)
-                # The unit suites only: integration tests run Python and dbus-daemon.
+                # The unit suites under the valgrind setup (not the integration
+                # suite: its test programs are Python and dbus-daemon) ...
                 MESON_TEST_ARGS="--suite policy --suite daemon" \
-                meson_stage "$builddir/plain" valgrind || rc=1 ;;
+                meson_stage "$builddir/plain" valgrind || rc=1
+                # ... then integration cases with only daxhpd under memcheck
+                # (tests/integration/world.py): any error or definite leak of
+                # the daemon or a step worker fails the case.
+                DAXHP_VALGRIND=1 meson test -C "$builddir/plain" --print-errorlogs --num-processes 2 \
+                        --logbase testlog-valgrind-integration "${valgrind_integration[@]}" >&2 || rc=1
+                count_meson "$builddir/plain" valgrind-integration || rc=1 ;;
         kernel)
                 "$top/tests/kernel/run.sh" 2>&1 | tee "$logf" >&2
                 rc=${PIPESTATUS[0]}
@@ -102,6 +135,10 @@ run_stage() {
                 count_from_log "$logf" || rc=1 ;;
         e2e)
                 "$top/tests/e2e/run.sh" 2>&1 | tee "$logf" >&2
+                rc=${PIPESTATUS[0]}
+                count_from_log "$logf" || rc=1 ;;
+        e2e-mainline)
+                "$top/tests/e2e/run.sh" --kernel mainline 2>&1 | tee "$logf" >&2
                 rc=${PIPESTATUS[0]}
                 count_from_log "$logf" || rc=1 ;;
         *)

@@ -3,6 +3,7 @@
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -14,6 +15,13 @@ from fakekernel import FakeKernel
 
 DAXHPD = os.environ.get('DAXHPD') or os.path.join(harness.BUILD, 'daemon', 'daxhpd')
 DAXHPCTL = os.environ.get('DAXHPCTL') or os.path.join(harness.BUILD, 'daemon', 'ctl', 'daxhpctl')
+
+# DAXHP_VALGRIND=1 runs daxhpd under memcheck (tests/run-all.sh valgrind stage):
+# a daemon that exits through SIGTERM must leave no error and no definite leak.
+VALGRIND = os.environ.get('DAXHP_VALGRIND') == '1'
+VALGRIND_ARGS = ['valgrind', '--quiet', '--error-exitcode=99', '--leak-check=full',
+                 '--errors-for-leak-kinds=definite', '--track-fds=no']
+SLOWDOWN = 5 if VALGRIND else 1
 
 # Loosened bus policy, to prove the daemon checks credentials itself.
 PERMISSIVE = '''
@@ -63,13 +71,15 @@ class World:
         if not os.access(DAXHPD, os.X_OK):
             raise RuntimeError('daxhpd not built: %s' % DAXHPD)
         log = open(self.daemon_log, 'a')
-        self.daemon = subprocess.Popen(
-            [DAXHPD, '--log-target=journal', '--debug',
-             '--policy-dir=' + self.policy_dir, '--state-dir=' + self.state_dir],
-            env=self.env(), stdout=log, stderr=log)
+        cmd = [DAXHPD, '--log-target=journal', '--debug',
+               '--policy-dir=' + self.policy_dir, '--state-dir=' + self.state_dir]
+        if VALGRIND:
+            # one log per process: the forked step workers get their own
+            cmd = VALGRIND_ARGS + ['--log-file=' + os.path.join(self.tmp, 'valgrind.%p.log')] + cmd
+        self.daemon = subprocess.Popen(cmd, env=self.env(), stdout=log, stderr=log)
         log.close()
         self.pids.append(self.daemon.pid)
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + timeout * SLOWDOWN
         # the name must belong to THIS daemon (after a kill -9 an old owner may linger)
         while self.bus.owner_pid('org.daxhp1') != self.daemon.pid:
             if self.daemon.poll() is not None:
@@ -81,7 +91,28 @@ class World:
 
     def kill_daemon(self, sig=signal.SIGKILL):
         self.daemon.send_signal(sig)
-        self.daemon.wait(30)
+        self.daemon.wait(30 * SLOWDOWN)
+        if sig == signal.SIGTERM:
+            self.check_valgrind()
+
+    def check_valgrind(self):
+        """Under DAXHP_VALGRIND: fail on a daemon (or worker) memcheck error."""
+        if not VALGRIND:
+            return
+        reports = ''
+        for f in sorted(os.listdir(self.tmp)):
+            if not f.startswith('valgrind.'):
+                continue
+            with open(os.path.join(self.tmp, f)) as fh:
+                text = fh.read()
+            # "==PID==" lines are memcheck's reports; "--PID--" lines are
+            # valgrind's own notes (syscall 434 pidfd_open, which sd-event
+            # then does without).
+            if re.search(r'^==\d+==', text, re.M):
+                reports += '--- %s:\n%s' % (f, text)
+        if reports or self.daemon.returncode == 99:
+            raise AssertionError('valgrind found errors in daxhpd (exit %s):\n%s'
+                                 % (self.daemon.returncode, reports))
 
     def log_text(self):
         """The daemon's stderr, its journal messages and its exit status."""
@@ -121,11 +152,14 @@ class World:
     def close(self):
         for m in self.monitors:
             harness.stop(m)
-        if self.daemon:
-            harness.stop(self.daemon)
-        self.bus.stop()
-        self.fk.close()
-        shutil.rmtree(self.tmp, ignore_errors=True)
+        try:
+            if self.daemon:
+                harness.stop(self.daemon, timeout=10 * SLOWDOWN)
+                self.check_valgrind()
+        finally:
+            self.bus.stop()
+            self.fk.close()
+            shutil.rmtree(self.tmp, ignore_errors=True)
 
     # clients -------------------------------------------------------------------
     def ctl(self, *args, user=None, timeout=60):
@@ -171,12 +205,12 @@ class World:
             last = self.devices().get(name)
             return last is not None and all(last.get(k) == v for k, v in props.items())
         try:
-            harness.wait_for(ok, timeout, step=0.1, what='%s %s' % (name, props))
+            harness.wait_for(ok, timeout * SLOWDOWN, step=0.1, what='%s %s' % (name, props))
         except TimeoutError:
             raise AssertionError('%s never reached %s; last seen %s\n--- fake kernel writes: %s\n--- daemon log:\n%s'
                                  % (name, props, last, self.fk.writes[-10:], self.log_text()))
         return last
 
     def wait_gone(self, name, timeout=20):
-        harness.wait_for(lambda: name not in self.devices(), timeout, step=0.1,
+        harness.wait_for(lambda: name not in self.devices(), timeout * SLOWDOWN, step=0.1,
                          what='%s to disappear' % name)
