@@ -179,8 +179,8 @@ static int run(int argc, char *argv[]) {
         if (r < 0)
                 return r;
 
-        log_info("daxhpd %s running: %zu dax devices, %s.", DAXHP_VERSION, m->n_devices,
-                 manager_atomic_hotplug(m) ? "whole-device hotplug" : "per-block fallback");
+        log_info("daxhpd %s running: %zu dax devices, kernel interface %s.", DAXHP_VERSION, m->n_devices,
+                 manager_kernel_interface(m));
         (void) sd_notifyf(false, "READY=1\nSTATUS=Managing %zu dax devices.", m->n_devices);
 
         r = sd_event_loop(e);

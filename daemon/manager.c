@@ -91,9 +91,19 @@ Device *manager_get_device(Manager *m, const char *name) {
         return i < 0 ? NULL : m->devices[i];
 }
 
+/*
+ * Only a kmem-bound device shows the attribute or its absence: the kmem
+ * driver's attribute group is per device, there is no driver- or module-level
+ * file, and the kernel version says nothing about a backport or this series.
+ * So until one is seen the kernel interface is unknown, and AtomicHotplug is
+ * false: it promises nothing it has not seen.
+ */
 bool manager_atomic_hotplug(const Manager *m) {
-        /* Only a kmem-bound device shows the attribute; until one does, assume the series. */
-        return m->kernel_attr != DAX_ATTR_NONE;
+        return m->kernel_attr == DAX_ATTR_HOTPLUG || m->kernel_attr == DAX_ATTR_STATE;
+}
+
+const char *manager_kernel_interface(const Manager *m) {
+        return m->kernel_attr == DAX_ATTR_NONE ? "per-block" : dax_attr_to_string(m->kernel_attr);
 }
 
 void manager_note_kernel_attr(Manager *m, DaxAttr attr) {
@@ -103,11 +113,11 @@ void manager_note_kernel_attr(Manager *m, DaxAttr attr) {
         if (attr == DAX_ATTR_UNKNOWN || attr == m->kernel_attr)
                 return;
         m->kernel_attr = attr;
-        if (before != manager_atomic_hotplug(m)) {
-                log_info("Kernel %s whole-device hotplug attribute (%s).",
-                         manager_atomic_hotplug(m) ? "has a" : "has no", dax_attr_to_string(attr));
+        log_info("Kernel interface: %s (%s whole-device hotplug attribute).", manager_kernel_interface(m),
+                 manager_atomic_hotplug(m) ? "a" : "no");
+        (void) manager_bus_send_changed(m, "KernelInterface");
+        if (before != manager_atomic_hotplug(m))
                 (void) manager_bus_send_changed(m, "AtomicHotplug");
-        }
 }
 
 static void audit_policy(Device *d) {

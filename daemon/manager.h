@@ -56,6 +56,8 @@ int manager_reload(Manager *m, unsigned *ret_loaded, unsigned *ret_rejected);
 
 Device *manager_get_device(Manager *m, const char *name);
 bool manager_atomic_hotplug(const Manager *m);
+/* "hotplug", "state", "per-block", or "unknown" until a kmem-bound device was seen. */
+const char *manager_kernel_interface(const Manager *m);
 /* A kmem-bound device showed which attribute the kernel has; announces AtomicHotplug changes. */
 void manager_note_kernel_attr(Manager *m, DaxAttr attr);
 

@@ -367,7 +367,7 @@ static void print_status(const DeviceProps *p) {
 
 static int print_manager(sd_bus *bus, bool json, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        const char *version = NULL;
+        const char *version = NULL, *interface = NULL;
         int atomic = -1;
         uint32_t queue = 0;
         char **files = NULL;
@@ -391,6 +391,8 @@ static int print_manager(sd_bus *bus, bool json, sd_bus_error *error) {
                         r = sd_bus_message_read(reply, "v", "s", &version);
                 else if (streq(key, "AtomicHotplug"))
                         r = sd_bus_message_read(reply, "v", "b", &atomic);
+                else if (streq(key, "KernelInterface"))
+                        r = sd_bus_message_read(reply, "v", "s", &interface);
                 else if (streq(key, "QueueLength"))
                         r = sd_bus_message_read(reply, "v", "u", &queue);
                 else if (streq(key, "PolicyFiles")) {
@@ -418,6 +420,7 @@ static int print_manager(sd_bus *bus, bool json, sd_bus_error *error) {
                 json_object_open(&w);
                 json_key(&w, "Version");       json_string(&w, version);
                 json_key(&w, "AtomicHotplug"); json_bool(&w, atomic > 0);
+                json_key(&w, "KernelInterface"); json_string(&w, interface);
                 json_key(&w, "QueueLength");   json_u64(&w, queue);
                 json_key(&w, "PolicyFiles");
                 json_array_open(&w);
@@ -427,12 +430,13 @@ static int print_manager(sd_bus *bus, bool json, sd_bus_error *error) {
                 json_object_close(&w);
                 json_end(&w);
         } else {
-                printf("      Version: %s\n", or_dash(version));
-                printf("AtomicHotplug: %s\n", atomic < 0 ? "-" : atomic ? "yes" : "no");
-                printf("  QueueLength: %" PRIu32 "\n", queue);
-                printf("  PolicyFiles: %s\n", n_files ? files[0] : "-");
+                printf("        Version: %s\n", or_dash(version));
+                printf("  AtomicHotplug: %s\n", atomic < 0 ? "-" : atomic ? "yes" : "no");
+                printf("KernelInterface: %s\n", or_dash(interface));
+                printf("    QueueLength: %" PRIu32 "\n", queue);
+                printf("    PolicyFiles: %s\n", n_files ? files[0] : "-");
                 for (size_t i = 1; i < n_files; i++)
-                        printf("               %s\n", files[i]);
+                        printf("                 %s\n", files[i]);
         }
         r = 0;
 out:

@@ -70,6 +70,7 @@ int main(void) {
         CHECK_EQ_INT(device_desired(d), POLICY_STATE_ONLINE_MOVABLE);
         CHECK(strstr(device_policy_source(d), "50-test.conf"));
         CHECK(manager_atomic_hotplug(m));
+        CHECK_STREQ(manager_kernel_interface(m), "hotplug");
         CHECK_EQ_INT(queue_length(m->queue), 1);
         settle(e, m);
         CHECK_STREQ(fake_read(root, DEVDIR "/hotplug"), "online_movable");

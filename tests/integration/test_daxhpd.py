@@ -87,7 +87,7 @@ class TestDaxhpd(unittest.TestCase):
         for d in devs.values():
             self.assertEqual((d['DesiredState'], d['PolicyFile'], d['Transition']), ('', '', 'idle'))
         m = w.manager()
-        self.assertTrue(m['AtomicHotplug'])
+        self.assertEqual((m['AtomicHotplug'], m['KernelInterface']), (True, 'hotplug'))
         self.assertEqual(m['QueueLength'], 0)
         # no policy: the daemon must not touch anything
         self.assertEqual(w.fk.writes, [])
@@ -117,13 +117,31 @@ class TestDaxhpd(unittest.TestCase):
         self.assertFalse([x for x in w.fk.writes if x.result], w.fk.writes)
         self.assertNoOverlap()
 
+    def test_kernel_interface_unknown_until_a_kmem_device(self):
+        # Only a kmem-bound device shows the attribute: with devdax devices
+        # alone the daemon must not claim an atomic kernel.
+        w = self.world()
+        w.fk.add_device('dax0.0', provider='hmem', mode='devdax')
+        w.start_daemon()
+        w.wait_device('dax0.0', Mode='devdax')
+        m = w.manager()
+        self.assertEqual((m['AtomicHotplug'], m['KernelInterface']), (False, 'unknown'))
+        r = w.ctl('status')
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn('KernelInterface: unknown', r.stdout)
+        w.fk.add_device('dax1.0', provider='hmem', state='unplugged')
+        w.wait_device('dax1.0', Mode='system-ram')
+        m = w.manager()
+        self.assertEqual((m['AtomicHotplug'], m['KernelInterface']), (True, 'hotplug'))
+
     def test_mainline_state_attribute(self):
         # Linux 7.3 names the same ABI `state`
         w = self.world(policies={'50-movable.conf': MOVABLE_HMEM})
         w.fk.add_device('dax0.0', provider='hmem', state='offline', attr='state')
         w.start_daemon()
         w.wait_device('dax0.0', State='online_movable', Transition='idle')
-        self.assertTrue(w.manager()['AtomicHotplug'])
+        m = w.manager()
+        self.assertEqual((m['AtomicHotplug'], m['KernelInterface']), (True, 'state'))
         self.assertEqual(w.fk.state('dax0.0'), 'online_movable')
         self.assertEqual(w.fk.writes[-1].value, 'online_movable')
         self.assertTrue(all(x.result == 0 for x in w.fk.writes), w.fk.writes)
