@@ -248,6 +248,35 @@ static DaxState read_attr_state(const char *devdir, DaxAttr attr) {
         return dax_state_from_string(v);
 }
 
+/*
+ * The device's state as the planner must see it.
+ *
+ * This series' `hotplug` is computed from the blocks on every read: it is the
+ * truth. Mainline 7.3's `state` is the last value written to it (or the
+ * default online type at probe): after per-block writes behind kmem's back it
+ * still reads e.g. "online_movable" with blocks offline, and planning from it
+ * would miss the drift. So there the blocks decide, and the attribute only
+ * contributes what blocks cannot show: that the device was onlined as plain
+ * "online" (kernel's zone choice), which the kernel then reports as "online"
+ * and which a policy asking for "online" must match exactly.
+ */
+static DaxState device_state(const char *root, const char *devdir, const DaxStatus *s) {
+        DaxState blocks, attr;
+
+        switch (s->attr) {
+        case DAX_ATTR_HOTPLUG:
+                return read_attr_state(devdir, s->attr);
+        case DAX_ATTR_STATE:
+                blocks = aggregate_blocks(root, s->blocks, s->n_blocks);
+                attr = read_attr_state(devdir, s->attr);
+                if (dax_state_is_online(blocks) && attr == DAX_STATE_ONLINE)
+                        return DAX_STATE_ONLINE;
+                return blocks;
+        default:
+                return aggregate_blocks(root, s->blocks, s->n_blocks);
+        }
+}
+
 int kdax_read(const char *root, const char *name, DaxStatus *ret) {
         _cleanup_free_ char *devdir = pathf("%s/bus/dax/devices/%s", root, name);
         _cleanup_free_ char *psize = NULL, *pnode = NULL;
@@ -280,8 +309,7 @@ int kdax_read(const char *root, const char *name, DaxStatus *ret) {
                         return r;
                 }
                 s.attr = kdax_detect_attr(root, name);
-                s.state = s.attr == DAX_ATTR_NONE ? aggregate_blocks(root, s.blocks, s.n_blocks)
-                                                  : read_attr_state(devdir, s.attr);
+                s.state = device_state(root, devdir, &s);
         }
 
         *ret = s;
@@ -359,6 +387,7 @@ static int set_state_per_block(const char *root, const char *name, DaxState targ
 int kdax_set_state(const char *root, const char *name, DaxState target) {
         _cleanup_free_ char *devdir = pathf("%s/bus/dax/devices/%s", root, name);
         _cleanup_free_ char *p = NULL;
+        DaxStatus after;
         DaxAttr attr;
         DaxState now;
         int r;
@@ -379,8 +408,16 @@ int kdax_set_state(const char *root, const char *name, DaxState target) {
         if (r < 0)
                 return r;
 
-        /* Never assume: only the read-back says where the device is. */
-        now = read_attr_state(devdir, attr);
+        /*
+         * Never assume: only the read-back says where the device is. Read the
+         * whole status, blocks included: 7.3's `state` echoes what was written
+         * (a no-op write of the current value "succeeds" over drifted blocks).
+         */
+        r = kdax_read(root, name, &after);
+        if (r < 0)
+                return r;
+        now = after.state;
+        dax_status_done(&after);
         if (now == target || (target == DAX_STATE_ONLINE && dax_state_is_online(now)))
                 return 0;
         log_warning("%s: wrote %s but the kernel reports %s.", name,

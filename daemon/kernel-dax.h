@@ -10,6 +10,10 @@
  * (`hotplug` from this series, `state` on Linux >= 7.3): written with
  * O_TRUNC, then read back, because only the read-back says what happened.
  * Without one, memory blocks are changed one by one and undone on failure.
+ *
+ * Reading: `hotplug` is computed from the memory blocks; 7.3's `state` is
+ * only the last value written, stale after per-block changes, so there the
+ * blocks decide (DaxStatus.state) and `state` only tells "online" apart.
  */
 
 #include <stdbool.h>
@@ -26,7 +30,7 @@ typedef struct DaxStatus {
         uint64_t size;
         int target_node;                /* -1 when unknown */
         DaxMode mode;
-        DaxState state;                 /* valid only in system-ram mode */
+        DaxState state;                 /* valid only in system-ram mode; see above for 7.3 */
         DaxAttr attr;
         unsigned *blocks;               /* memoryN numbers of the device, system-ram only */
         size_t n_blocks;
