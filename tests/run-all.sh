@@ -39,6 +39,7 @@ valgrind_integration=(
         test_devices_appear_with_properties
         test_policy_applied_on_arrival
         test_mainline_state_attribute
+        test_stock_kernel_per_block_fallback
         test_devdax_device_bound_to_kmem_by_policy
         test_system_ram_device_back_to_devdax_by_policy
         test_named_errors

@@ -23,6 +23,19 @@ daemon's single global queue must make impossible.
 Drift: `drift(dev, i, 'offline')` toggles one block like another actor
 (memoryN/state rewritten + "offline"/"online" uevent).
 
+Stock kernels (`add_device(attr=None)`): kmem-bound devices have neither
+attribute, and each memoryN/state is a FUSE file that plays
+drivers/base/memory.c's state_store():
+      "online", "online_kernel", "online_movable", "offline"; else   -> EINVAL
+      online type on an online block / offline on an offline one   -> EINVAL
+                  (device_online()/device_offline() return 1: "already")
+      inject_block_error(dev, i, err)                               -> that
+                  errno for every offline of block i (unmovable pages) until
+                  clear_block_errors()
+"online" picks the first of valid_zones ("Normal Movable" -> Normal). An
+unbind of kmem with an online block is refused (EBUSY) and removes the
+blocks otherwise. Block writes are recorded in `self.block_writes`.
+
 IMPORTANT: the process that runs the FUSE servers must never do file I/O on
 its own `hotplug` files (it would deadlock if it died mid-request); use
 `state(dev)` instead.
@@ -80,6 +93,9 @@ class Device:
         self.delay = 0.0                 # seconds one transition step takes
         self.rollback_delay = 0.0        # seconds rolling back an interrupted step takes
         self.inject = []                 # list of (errno, target or None)
+        self.block_errors = {}           # stock kernel: block index -> errno of its offline
+        self.block_online = {}           # stock kernel: block index -> zone or None (offline)
+        self.block_fuse = {}             # stock kernel: block index -> FileServer of its state
         self.drifted = set()             # blocks toggled by "another actor"
         self.busy = threading.Lock()     # the device lock a transition holds
 
@@ -92,6 +108,23 @@ class Device:
 
     def blocks(self):
         return ['memory%d' % (self.phys_start + i) for i in range(self.nblocks)]
+
+
+class BlockStateFile:
+    """memoryN/state of a stock kernel (no whole-device attribute)."""
+
+    def __init__(self, dev, i):
+        self.dev = dev
+        self.i = i
+
+    def read(self):
+        with self.dev.fk.lock:
+            return b'offline\n' if self.dev.block_online.get(self.i) is None else b'online\n'
+
+    def write(self, data, req):
+        err = self.dev.fk._block_write(self.dev, self.i, data.decode(errors='replace').strip())
+        if err:
+            raise OSError(err, os.strerror(err))
 
 
 class DriverFile:
@@ -122,6 +155,7 @@ class FakeKernel:
         self.lock = threading.RLock()       # guards testbed + model
         self.devices = {}
         self.writes = []
+        self.block_writes = []               # (block name, value, errno): stock kernel
         self.seq = 0
         self.inflight = 0
         self.uevents = []                    # (action, devpath) in send order
@@ -174,6 +208,9 @@ class FakeKernel:
                 if d.fuse:
                     d.fuse.close()
                     d.fuse = None
+                for f in d.block_fuse.values():
+                    f.close()
+                d.block_fuse.clear()
             self.tb = None
 
     # building ------------------------------------------------------------
@@ -232,6 +269,8 @@ class FakeKernel:
             if mode != 'system-ram':
                 attr = None
                 state = 'unplugged'
+            elif attr is None and state == 'unplugged':
+                raise ValueError('a stock kernel has no kmem-bound device without memory')
             dev = Device(self, name, devpath, size, target_node, region, provider,
                          phys, state, attr)
             dev.driver = 'kmem' if mode == 'system-ram' else 'device_dax'
@@ -310,9 +349,21 @@ class FakeKernel:
         os.unlink(os.path.join(d, 'subsystem'))
         os.symlink('../../../../bus/memory', os.path.join(d, 'subsystem'))
         os.symlink('../../node/node%d' % dev.target_node, os.path.join(d, 'node%d' % dev.target_node))
+        if self._stock(dev):
+            dev.block_online[i] = self._zones(True, state) if online else None
+            dev.block_fuse[i] = minifuse.FileServer(os.path.join(d, 'state'), BlockStateFile(dev, i))
+
+    @staticmethod
+    def _stock(dev):
+        """A kmem device of a kernel with neither hotplug nor state: per-block only."""
+        return dev.kmem_attr is None and dev.driver == 'kmem'
 
     def _remove_block(self, dev, i):
         n = dev.phys_start + i
+        f = dev.block_fuse.pop(i, None)
+        if f:
+            f.close()
+        dev.block_online.pop(i, None)
         try:
             os.unlink(os.path.join(self.sys, 'bus/memory/devices/memory%d' % n))
         except FileNotFoundError:
@@ -321,15 +372,24 @@ class FakeKernel:
 
     def _set_block(self, dev, i, online, state):
         d = self._block_dir(dev, i)
-        for k, v in (('state', 'online' if online else 'offline'),
-                     ('online', '1' if online else '0'),
-                     ('valid_zones', self._zones(online, state))):
+        files = [('online', '1' if online else '0'), ('valid_zones', self._zones(online, state))]
+        if i in dev.block_fuse:
+            # served by BlockStateFile: never write our own FUSE file
+            dev.block_online[i] = self._zones(online, state) if online else None
+        else:
+            files.append(('state', 'online' if online else 'offline'))
+        for k, v in files:
             with open(os.path.join(d, k), 'w') as f:
                 f.write(v + '\n')
 
     def block_states(self, name):
         dev = self.devices[name]
         out = []
+        if self._stock(dev):
+            with self.lock:
+                return [None if i not in dev.block_fuse else
+                        'offline' if dev.block_online.get(i) is None else 'online'
+                        for i in range(dev.nblocks)]
         for i in range(dev.nblocks):
             p = os.path.join(self._block_dir(dev, i), 'state')
             try:
@@ -480,6 +540,39 @@ class FakeKernel:
             self._uevent(dev.devpath, 'change')
         return 0
 
+    def block_zones(self, name):
+        """Stock kernel: the zone of each online block, None for offline ones."""
+        with self.lock:
+            dev = self.devices[name]
+            return [dev.block_online.get(i) for i in range(dev.nblocks)]
+
+    # the stock kernel's memoryN/state ------------------------------------------
+    BLOCK_ZONE = {'online_movable': 'online_movable', 'online_kernel': 'online_kernel',
+                  'online': 'online_kernel'}   # "online": first of valid_zones (Normal)
+
+    def _block_write(self, dev, i, value):
+        with self.lock:
+            err = self._block_transition(dev, i, value)
+            self.block_writes.append(('memory%d' % (dev.phys_start + i), value, err))
+            self.cond.notify_all()
+        return err
+
+    def _block_transition(self, dev, i, value):
+        online = dev.block_online.get(i) is not None
+        if value in self.BLOCK_ZONE:
+            if online:
+                return errno.EINVAL
+            self._set_block(dev, i, True, self.BLOCK_ZONE[value])
+            self._uevent('/devices/system/memory/memory%d' % (dev.phys_start + i), 'online')
+            return 0
+        if value != 'offline' or not online:
+            return errno.EINVAL
+        if i in dev.block_errors:
+            return dev.block_errors[i]
+        self._set_block(dev, i, False, None)
+        self._uevent('/devices/system/memory/memory%d' % (dev.phys_start + i), 'offline')
+        return 0
+
     # driver binding ------------------------------------------------------------
     def _driver_write(self, driver, what, name):
         with self.lock:
@@ -491,7 +584,15 @@ class FakeKernel:
             if what == 'unbind':
                 if dev.driver != driver:
                     return errno.ENODEV
-                if driver == 'kmem' and dev.state != 'unplugged':
+                if driver == 'kmem' and self._stock(dev):
+                    # kmem removes the memory it added; online memory cannot go
+                    if any(z is not None for z in dev.block_online.values()):
+                        return errno.EBUSY
+                    for b in range(dev.nblocks):
+                        self._uevent('/devices/system/memory/memory%d' % (dev.phys_start + b), 'remove')
+                        self._remove_block(dev, b)
+                    dev.state = 'unplugged'
+                elif driver == 'kmem' and dev.state != 'unplugged':
                     return errno.EBUSY      # memory still added: refuse, keep everything
                 if dev.fuse:
                     dev.fuse.close()
@@ -542,6 +643,15 @@ class FakeKernel:
         """The next write of `target` (any when None) fails with `err`, rolled back."""
         with self.lock:
             self.devices[name].inject.append((err, target))
+
+    def inject_block_error(self, name, i, err=errno.EBUSY):
+        """Stock kernel: every offline of block i of `name` fails with `err`."""
+        with self.lock:
+            self.devices[name].block_errors[i] = err
+
+    def clear_block_errors(self, name):
+        with self.lock:
+            self.devices[name].block_errors.clear()
 
     def drift(self, name, i, how):
         """Another actor toggles block i of `name` ('offline' or 'online')."""

@@ -134,6 +134,48 @@ class TestDaxhpd(unittest.TestCase):
         m = w.manager()
         self.assertEqual((m['AtomicHotplug'], m['KernelInterface']), (True, 'hotplug'))
 
+    def test_stock_kernel_per_block_fallback(self):
+        # A kernel with neither hotplug nor state: every block through memoryN/state.
+        w = self.world(policies={'50-movable.conf': MOVABLE_HMEM})
+        w.fk.add_device('dax0.0', provider='hmem', size=512 << 20, state='offline', attr=None)
+        w.start_daemon()
+        w.wait_device('dax0.0', State='online_movable', Transition='idle')
+        m = w.manager()
+        self.assertEqual((m['AtomicHotplug'], m['KernelInterface']), (False, 'per-block'))
+        self.assertEqual(w.fk.block_zones('dax0.0'), ['Movable'] * 4)
+        self.assertEqual(w.fk.block_writes, [('memory%d' % b, 'online_movable', 0) for b in range(32, 36)])
+        self.assertEqual(w.fk.writes, [])
+
+        # online_kernel: every block offline first, but memory34 cannot go
+        # (unmovable pages): the blocks already offlined are put back.
+        w.fk.inject_block_error('dax0.0', 2, errno.EBUSY)
+        n = len(w.fk.block_writes)
+        r = w.ctl('set', 'dax0.0', 'online_kernel')
+        self.assertEqual(r.returncode, 1, r.stdout)
+        self.assertIn('org.daxhp1.Error.KernelRefused', r.stderr)
+        d = w.wait_device('dax0.0', Transition='idle')
+        self.assertEqual((d['State'], d['DesiredState']), ('online_movable', 'online_kernel'))
+        self.assertIn('busy', d['LastError'])
+        self.assertEqual(w.fk.block_zones('dax0.0'), ['Movable'] * 4)
+        self.assertEqual(w.fk.block_writes[n:n + 5], [
+            ('memory32', 'offline', 0), ('memory33', 'offline', 0), ('memory34', 'offline', errno.EBUSY),
+            ('memory33', 'online_movable', 0), ('memory32', 'online_movable', 0)])
+
+        # once the block can go: offline, then online_kernel block by block
+        w.fk.clear_block_errors('dax0.0')
+        r = w.ctl('set', 'dax0.0', 'online_kernel')
+        self.assertEqual(r.returncode, 0, r.stderr)
+        d = w.wait_device('dax0.0', State='online_kernel', Transition='idle')
+        self.assertEqual(d['LastError'], '')
+        self.assertEqual(w.fk.block_zones('dax0.0'), ['Normal'] * 4)
+
+        # unplugged: blocks offline, then kmem unbound (it removes the memory)
+        r = w.ctl('set', 'dax0.0', 'unplugged')
+        self.assertEqual(r.returncode, 0, r.stderr)
+        d = w.wait_device('dax0.0', State='unplugged', Transition='idle')
+        self.assertEqual((d['Mode'], w.fk.mode('dax0.0')), ('unbound', 'unbound'))
+        self.assertEqual([x for x in w.fk.block_writes if x[2] and x[2] != errno.EBUSY], [])
+
     def test_mainline_state_attribute(self):
         # Linux 7.3 names the same ABI `state`
         w = self.world(policies={'50-movable.conf': MOVABLE_HMEM})

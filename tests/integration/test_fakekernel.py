@@ -131,6 +131,43 @@ class TestFakeKernel(unittest.TestCase):
         finally:
             os.close(r)
 
+    def test_stock_kernel_per_block_rules(self):
+        # no hotplug/state attribute: drivers/base/memory.c's state_store() rules
+        self.fk.add_device('dax0.0', size=512 << 20, state='offline', attr=None)
+        self.assertEqual(self.sh('ls /sys/bus/dax/devices/dax0.0/').stdout.split().count('hotplug'), 0)
+        mem = '/sys/devices/system/memory/memory%d/state'
+
+        def put(i, value):
+            return self.sh('printf %%s %s > %s' % (value, mem % (32 + i))).returncode
+
+        self.assertNotEqual(put(0, 'offline'), 0)             # already offline: EINVAL
+        self.assertNotEqual(put(0, 'unplugged'), 0)           # not a block state: EINVAL
+        self.assertEqual(put(0, 'online_movable'), 0)
+        self.assertNotEqual(put(0, 'online_kernel'), 0)       # already online: EINVAL
+        self.assertEqual(put(1, 'online'), 0)                 # first valid zone: Normal
+        self.assertEqual(self.sh('cat %s %s' % (mem % 32, mem % 34)).stdout.split(), ['online', 'offline'])
+        self.assertEqual(self.fk.block_zones('dax0.0'), ['Movable', 'Normal', None, None])
+        self.fk.inject_block_error('dax0.0', 0, errno.EBUSY)
+        self.assertNotEqual(put(0, 'offline'), 0)
+        self.assertNotEqual(put(0, 'offline'), 0)             # unmovable pages stay
+        self.assertEqual([e for _, _, e in self.fk.block_writes],
+                         [errno.EINVAL, errno.EINVAL, 0, errno.EINVAL, 0, errno.EBUSY, errno.EBUSY])
+        self.assertEqual(self.fk.block_states('dax0.0'), ['online', 'online', 'offline', 'offline'])
+        # kmem lets go only of offline memory, and then removes the blocks
+        r = self.sh('printf dax0.0 > /sys/bus/dax/drivers/kmem/unbind')
+        self.assertNotEqual(r.returncode, 0)
+        self.fk.clear_block_errors('dax0.0')
+        self.assertEqual((put(0, 'offline'), put(1, 'offline')), (0, 0))
+        self.assertEqual(self.sh('printf dax0.0 > /sys/bus/dax/drivers/kmem/unbind').returncode, 0)
+        self.assertEqual(self.fk.mode('dax0.0'), 'unbound')
+        self.assertEqual(self.sh('ls /sys/devices/system/memory').stdout.split(),
+                         ['auto_online_blocks', 'block_size_bytes'])
+        # binding kmem again adds the blocks offline, served again
+        self.assertEqual(self.sh('printf dax0.0 > /sys/bus/dax/drivers/kmem/new_id').returncode, 0)
+        self.assertEqual(self.fk.block_states('dax0.0'), ['offline'] * 4)
+        self.assertEqual(put(3, 'online_kernel'), 0)
+        self.assertEqual(self.fk.block_zones('dax0.0'), [None, None, None, 'Normal'])
+
     def test_overlapping_writers_are_recorded(self):
         self.fk.add_device('dax0.0', state='unplugged')
         self.fk.add_device('dax1.0', state='unplugged')
