@@ -199,3 +199,10 @@ int device_set_last_error(Device *d, const char *error) {
         d->last_error = c;
         return 1;
 }
+
+bool device_covers_block(const Device *d, uint64_t block) {
+        for (size_t i = 0; i < d->status.n_spans; i++)
+                if (block >= d->status.spans[i].first && block < d->status.spans[i].end)
+                        return true;
+        return false;
+}

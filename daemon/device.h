@@ -60,5 +60,7 @@ void device_job_request(const Device *d, PolicyState desired, JobRequest *ret);
 
 /* Is the device where it should be? True when nothing is desired. */
 bool device_is_satisfied(const Device *d);
+/* Whether memory block `block` (memoryN) lies in the device's ranges, present or not. */
+bool device_covers_block(const Device *d, uint64_t block);
 
 int device_set_last_error(Device *d, const char *error);

@@ -21,6 +21,7 @@ void dax_status_done(DaxStatus *s) {
         free(s->region);
         free(s->provider);
         free(s->blocks);
+        free(s->spans);
         *s = (DaxStatus) { .target_node = -1, .mode = _DAX_MODE_INVALID, .state = _DAX_STATE_INVALID };
 }
 
@@ -140,6 +141,17 @@ static char *read_region(const char *devdir, const char *name) {
         return NULL;
 }
 
+/* Also blocks that do not exist yet: a block's uevent must find its device. */
+static int add_block_span(DaxStatus *s, uint64_t start, uint64_t end, uint64_t bs) {
+        DaxBlockSpan *n = realloc(s->spans, sizeof(DaxBlockSpan) * (s->n_spans + 1));
+
+        if (!n)
+                return -ENOMEM;
+        n[s->n_spans++] = (DaxBlockSpan) { .first = start / bs, .end = (end + bs - 1) / bs };
+        s->spans = n;
+        return 0;
+}
+
 static int add_block_range(const char *root, uint64_t start, uint64_t end, uint64_t bs,
                            unsigned **blocks, size_t *n) {
         for (uint64_t b = start / bs; b * bs < end; b++) {
@@ -187,7 +199,9 @@ static int read_blocks(const char *root, const char *devdir, uint64_t size, DaxS
                                 return 0;
                         break;
                 }
-                r = add_block_range(root, start, end + 1, bs, &s->blocks, &s->n_blocks);
+                r = add_block_span(s, start, end + 1, bs);
+                if (r >= 0)
+                        r = add_block_range(root, start, end + 1, bs, &s->blocks, &s->n_blocks);
                 if (r < 0)
                         return r;
         }
@@ -198,6 +212,9 @@ static int read_blocks(const char *root, const char *devdir, uint64_t size, DaxS
                 return -ENOMEM;
         if (read_u64(pr, &start) < 0)
                 return 0;
+        r = add_block_span(s, start, start + size, bs);
+        if (r < 0)
+                return r;
         return add_block_range(root, start, start + size, bs, &s->blocks, &s->n_blocks);
 }
 

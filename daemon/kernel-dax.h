@@ -23,6 +23,11 @@
 #include "dax-state.h"
 #include "macro.h"
 
+/* memory blocks [first, end) of one physical range of a device. */
+typedef struct DaxBlockSpan {
+        uint64_t first, end;
+} DaxBlockSpan;
+
 typedef struct DaxStatus {
         char *syspath;                  /* "/devices/.../dax0.0", relative to the sysfs root */
         char *region;                   /* region id, "0" */
@@ -34,6 +39,8 @@ typedef struct DaxStatus {
         DaxAttr attr;
         unsigned *blocks;               /* memoryN numbers of the device, system-ram only */
         size_t n_blocks;
+        DaxBlockSpan *spans;            /* block numbers its ranges cover, present or not */
+        size_t n_spans;
 } DaxStatus;
 
 void dax_status_done(DaxStatus *s);

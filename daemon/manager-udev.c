@@ -82,6 +82,25 @@ static void handle_dax_event(Manager *m, const char *action, const char *name) {
         manager_device_event(m, d);
 }
 
+/* A memoryN event concerns the one device whose ranges hold block N, if any. */
+void manager_memory_event(Manager *m, const char *name) {
+        uint64_t block;
+        char *end;
+
+        if (!name || strncmp(name, "memory", 6) != 0)
+                return;
+        errno = 0;
+        block = strtoull(name + 6, &end, 10);
+        if (errno != 0 || end == name + 6 || *end != '\0')
+                return;
+        for (size_t i = 0; i < m->n_devices; i++)
+                if (device_covers_block(m->devices[i], block)) {
+                        manager_device_event(m, m->devices[i]);
+                        return;
+                }
+        log_debug("%s belongs to no dax device, ignored.", name);
+}
+
 static int on_udev_event(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         Manager *m = userdata;
         struct udev_device *dev;
@@ -99,14 +118,7 @@ static int on_udev_event(sd_event_source *s, int fd, uint32_t revents, void *use
         if (subsystem && name && streq(subsystem, "dax") && strncmp(name, "dax", 3) == 0)
                 handle_dax_event(m, action, name);
         else if (subsystem && streq(subsystem, "memory"))
-                /* A block does not say which dax device it belongs to cheaply: re-read all. */
-                for (size_t i = 0; i < m->n_devices; i++)
-                        if (m->devices[i]->status.mode == DAX_MODE_SYSTEM_RAM) {
-                                manager_device_event(m, m->devices[i]);
-                                /* manager_device_event() may remove a device. */
-                                if (i >= m->n_devices)
-                                        break;
-                        }
+                manager_memory_event(m, name);
 
         udev_device_unref(dev);
         return 0;

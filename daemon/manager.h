@@ -86,6 +86,8 @@ int manager_udev_start(Manager *m);
 void manager_udev_stop(Manager *m);
 /* Re-read a device after an outside event; audits and acts on drift. */
 void manager_device_event(Manager *m, Device *d);
+/* A uevent of memory block `sysname` ("memory42"): re-reads only the device owning it. */
+void manager_memory_event(Manager *m, const char *sysname);
 
 /* manager-bus.c / device-bus.c */
 int manager_bus_connect(Manager *m);

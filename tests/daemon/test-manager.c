@@ -93,6 +93,23 @@ int main(void) {
         CHECK_EQ_INT(queue_length(m->queue), 0);
         CHECK_STREQ(device_state_string(d), "online_kernel");
 
+        /* A block's uevent re-reads only the device whose ranges hold it. */
+        CHECK(!device_covers_block(d, 31));
+        CHECK(device_covers_block(d, 32));
+        CHECK(device_covers_block(d, 39));
+        CHECK(!device_covers_block(d, 40));
+        fake_write(root, DEVDIR "/hotplug", "offline");
+        manager_memory_event(m, "memory40");            /* someone else's block */
+        manager_memory_event(m, "memory3x");
+        manager_memory_event(m, "memory");
+        CHECK_STREQ(device_state_string(d), "online_kernel");
+        manager_memory_event(m, "memory39");
+        CHECK_STREQ(device_state_string(d), "offline");
+        fake_write(root, DEVDIR "/hotplug", "online_kernel");
+        manager_memory_event(m, "memory32");
+        CHECK_STREQ(device_state_string(d), "online_kernel");
+        CHECK_EQ_INT(queue_length(m->queue), 0);
+
         /* Reload with a new state re-plans. */
         write_policy("unplugged", "report");
         CHECK_EQ_INT(manager_reload(m, NULL, NULL), 0);
