@@ -22,8 +22,7 @@ typedef uint64_t usec_t;
 
 usec_t now_usec(clockid_t clock);
 
-/* Read the first line of a (sysfs) file, without the trailing newline. */
-int read_one_line(const char *path, char **ret);
+/* read_one_line() comes from the policy library (policy-util.h). */
 int read_u64(const char *path, uint64_t *ret);
 int read_int(const char *path, int *ret);
 

@@ -170,3 +170,32 @@ void strbuf_done(StrBuf *b) {
         free(b->s);
         *b = (StrBuf) {};
 }
+
+int read_one_line(const char *path, char **ret) {
+        _cleanup_fclose_ FILE *f = NULL;
+        _cleanup_free_ char *line = NULL;
+        size_t sz = 0;
+        ssize_t n;
+
+        f = fopen(path, "re");
+        if (!f)
+                return -errno;
+
+        errno = 0;
+        n = getline(&line, &sz, f);
+        if (n < 0) {
+                if (ferror(f))
+                        return errno > 0 ? -errno : -EIO;
+                /* An empty file reads as an empty string, like an empty attribute. */
+                free(line);
+                line = strdup("");
+                if (!line)
+                        return -ENOMEM;
+                n = 0;
+        }
+        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == ' '))
+                line[--n] = '\0';
+
+        *ret = TAKE_PTR(line);
+        return 0;
+}

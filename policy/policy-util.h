@@ -32,6 +32,12 @@ static inline char *mfree_str(char *s) {
 }
 
 char *strdup_printf(const char *fmt, ...) _printf_(1, 2);
+
+/*
+ * The first line of a (sysfs) file, without trailing newline and blanks; an
+ * empty file reads as "". Shared by the sysfs scan and daxhpd.
+ */
+int read_one_line(const char *path, char **ret);
 bool endswith(const char *s, const char *suffix);
 const char *path_basename(const char *p);
 

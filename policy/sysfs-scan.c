@@ -12,24 +12,19 @@
 #include "policy-util.h"
 #include "sysfs-scan.h"
 
-/* First line of a sysfs attribute, without the newline. */
+/* First line of a sysfs attribute, without the newline; an empty one is -ENODATA. */
 static int read_attr(const char *dir, const char *attr, char **ret) {
-        _cleanup_free_ char *p = NULL, *line = NULL;
-        _cleanup_fclose_ FILE *f = NULL;
-        size_t n = 0;
-        ssize_t k;
+        _cleanup_free_ char *p = strdup_printf("%s/%s", dir, attr), *v = NULL;
+        int r;
 
-        p = strdup_printf("%s/%s", dir, attr);
         if (!p)
                 return -ENOMEM;
-        f = fopen(p, "re");
-        if (!f)
-                return -errno;
-        k = getline(&line, &n, f);
-        if (k < 0)
-                return ferror(f) ? -EIO : -ENODATA;
-        line[strcspn(line, "\n")] = '\0';
-        *ret = TAKE_PTR(line);
+        r = read_one_line(p, &v);
+        if (r < 0)
+                return r;
+        if (isempty(v))
+                return -ENODATA;
+        *ret = TAKE_PTR(v);
         return 0;
 }
 

@@ -296,8 +296,13 @@ static void json_device(FILE *f, const DeviceInfo *d) {
         fputc('}', f);
 }
 
-/* The daemon's view of one device: 1 if read, 0 if offline or daxhpd does not run. */
-static int live_device(const Options *o, const char *name, DeviceProps *ret) {
+/*
+ * The daemon's view of device `name` (into *one), or of all devices (name
+ * NULL, into *all): 1 if read, 0 if --offline or daxhpd does not run. A
+ * daemon that fails to answer is reported and treated as absent: the offline
+ * view is still printed.
+ */
+static int live_fetch(const Options *o, const char *name, DeviceProps *one, DeviceList *all) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         int r;
@@ -307,32 +312,21 @@ static int live_device(const Options *o, const char *name, DeviceProps *ret) {
         r = bus_open_daemon(&bus);
         if (r <= 0)
                 return r;
-        r = fetch_device(bus, name, ret, &error);
+        r = name ? fetch_device(bus, name, one, &error) : fetch_devices(bus, all, &error);
         if (r < 0) {
-                fprintf(stderr, "Failed to get %s from daxhpd: %s\n", name,
+                fprintf(stderr, "Failed to get %s from daxhpd: %s\n", name ?: "the devices",
                         sd_bus_error_is_set(&error) ? strempty(error.message) : strerror(-r));
                 return 0;
         }
         return 1;
 }
 
-static int live_devices(const Options *o, DeviceList *ret) {
-        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        int r;
+static int live_device(const Options *o, const char *name, DeviceProps *ret) {
+        return live_fetch(o, name, ret, NULL);
+}
 
-        if (o->offline)
-                return 0;
-        r = bus_open_daemon(&bus);
-        if (r <= 0)
-                return r;
-        r = fetch_devices(bus, ret, &error);
-        if (r < 0) {
-                fprintf(stderr, "Failed to list devices of daxhpd: %s\n",
-                        sd_bus_error_is_set(&error) ? strempty(error.message) : strerror(-r));
-                return 0;
-        }
-        return 1;
+static int live_devices(const Options *o, DeviceList *ret) {
+        return live_fetch(o, NULL, NULL, ret);
 }
 
 static const DeviceProps *live_find(const DeviceList *l, const char *name) {
