@@ -48,23 +48,27 @@ void json_array_close(JsonWriter *w) {
         w->need_comma = true;
 }
 
-void json_string(JsonWriter *w, const char *s) {
-        sep(w);
-        fputc('"', w->f);
+void json_quote(FILE *f, const char *s) {
+        fputc('"', f);
         for (const unsigned char *p = (const unsigned char *) (s ? s : ""); *p; p++)
                 switch (*p) {
-                case '"':  fputs("\\\"", w->f); break;
-                case '\\': fputs("\\\\", w->f); break;
-                case '\n': fputs("\\n", w->f); break;
-                case '\t': fputs("\\t", w->f); break;
-                case '\r': fputs("\\r", w->f); break;
+                case '"':  fputs("\\\"", f); break;
+                case '\\': fputs("\\\\", f); break;
+                case '\n': fputs("\\n", f); break;
+                case '\t': fputs("\\t", f); break;
+                case '\r': fputs("\\r", f); break;
                 default:
                         if (*p < 0x20)
-                                fprintf(w->f, "\\u%04x", *p);
+                                fprintf(f, "\\u%04x", *p);
                         else
-                                fputc(*p, w->f);
+                                fputc(*p, f);
                 }
-        fputc('"', w->f);
+        fputc('"', f);
+}
+
+void json_string(JsonWriter *w, const char *s) {
+        sep(w);
+        json_quote(w->f, s);
         w->need_comma = true;
 }
 

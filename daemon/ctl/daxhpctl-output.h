@@ -20,6 +20,8 @@ void json_object_close(JsonWriter *w);
 void json_array_open(JsonWriter *w);
 void json_array_close(JsonWriter *w);
 void json_string(JsonWriter *w, const char *s);
+/* s as a JSON string literal ("" for NULL), without any separator. */
+void json_quote(FILE *f, const char *s);
 void json_u64(JsonWriter *w, uint64_t v);
 void json_i64(JsonWriter *w, int64_t v);
 void json_bool(JsonWriter *w, bool v);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "daxhpctl-bus.h"
+#include "daxhpctl-output.h"
 #include "daxhpctl-policy.h"
 #include "macro.h"
 #include "policy.h"
@@ -23,34 +24,12 @@ typedef struct Options {
         bool offline; /* --offline, --root or --policy-dir: do not ask daxhpd */
 } Options;
 
-static void json_string(FILE *f, const char *s) {
-        if (!s) {
+/* A string or null: policy output names what is absent. */
+static void json_nullable(FILE *f, const char *s) {
+        if (s)
+                json_quote(f, s);
+        else
                 fputs("null", f);
-                return;
-        }
-        fputc('"', f);
-        for (const unsigned char *p = (const unsigned char *) s; *p; p++) {
-                switch (*p) {
-                case '"':
-                        fputs("\\\"", f);
-                        break;
-                case '\\':
-                        fputs("\\\\", f);
-                        break;
-                case '\n':
-                        fputs("\\n", f);
-                        break;
-                case '\t':
-                        fputs("\\t", f);
-                        break;
-                default:
-                        if (*p < 0x20)
-                                fprintf(f, "\\u%04x", *p);
-                        else
-                                fputc(*p, f);
-                }
-        }
-        fputc('"', f);
 }
 
 static int parse_options(int argc, char *argv[], Options *o, bool want_root) {
@@ -132,9 +111,9 @@ static void json_diagnostics(FILE *f, const PolicySet *set) {
                 const PolicyDiagnostic *d = policy_set_diagnostic(set, i);
 
                 fprintf(f, "%s{\"level\":\"%s\",\"file\":", i ? "," : "", policy_diagnostic_level_to_string(d->level));
-                json_string(f, d->file);
+                json_nullable(f, d->file);
                 fprintf(f, ",\"line\":%u,\"message\":", d->line);
-                json_string(f, d->message);
+                json_nullable(f, d->message);
                 fputc('}', f);
         }
         fputc(']', f);
@@ -172,12 +151,12 @@ int verb_verify(int argc, char *argv[], bool json) {
                         const PolicyFile *f = policy_set_file(set, i);
 
                         fputs(i ? ",{\"path\":" : "{\"path\":", stdout);
-                        json_string(stdout, policy_file_path(f));
+                        json_nullable(stdout, policy_file_path(f));
                         fputs(",\"dropins\":[", stdout);
                         for (size_t j = 0; j < policy_file_n_dropins(f); j++) {
                                 if (j)
                                         fputc(',', stdout);
-                                json_string(stdout, policy_file_dropin(f, j));
+                                json_nullable(stdout, policy_file_dropin(f, j));
                         }
                         fprintf(stdout, "],\"state\":\"%s\"}", policy_state_to_string(policy_file_policy(f)->state));
                 }
@@ -284,15 +263,15 @@ static void json_policy(FILE *f, const Policy *p) {
 
 static void json_device(FILE *f, const DeviceInfo *d) {
         fputs("{\"name\":", f);
-        json_string(f, d->name);
+        json_nullable(f, d->name);
         fputs(",\"path\":", f);
-        json_string(f, d->path);
+        json_nullable(f, d->path);
         fputs(",\"region\":", f);
-        json_string(f, d->region);
+        json_nullable(f, d->region);
         fprintf(f, ",\"target_node\":%d,\"size\":%" PRIu64 ",\"provider\":", d->target_node, d->size);
-        json_string(f, d->provider);
+        json_nullable(f, d->provider);
         fputs(",\"mode\":", f);
-        json_string(f, d->mode);
+        json_nullable(f, d->mode);
         fputc('}', f);
 }
 
@@ -350,17 +329,17 @@ static void json_live(FILE *f, const DeviceProps *p) {
                 return;
         }
         fputs("{\"State\":", f);
-        json_string(f, p->state);
+        json_nullable(f, p->state);
         fputs(",\"DesiredState\":", f);
-        json_string(f, p->desired_state);
+        json_nullable(f, p->desired_state);
         fputs(",\"PolicyFile\":", f);
-        json_string(f, p->policy_file);
+        json_nullable(f, p->policy_file);
         fputs(",\"Transition\":", f);
-        json_string(f, p->transition);
+        json_nullable(f, p->transition);
         fputs(",\"LastError\":", f);
-        json_string(f, p->last_error);
+        json_nullable(f, p->last_error);
         fputs(",\"Mode\":", f);
-        json_string(f, p->mode);
+        json_nullable(f, p->mode);
         fprintf(f, ",\"Override\":%s}", live_override(p) ? "true" : "false");
 }
 
@@ -437,9 +416,9 @@ int verb_explain(int argc, char *argv[], bool json) {
                         decider = f;
                 if (o.json) {
                         fprintf(stdout, "%s{\"path\":", i ? "," : "");
-                        json_string(stdout, policy_file_path(f));
+                        json_nullable(stdout, policy_file_path(f));
                         fprintf(stdout, ",\"matches\":%s,\"reason\":", r > 0 ? "true" : "false");
-                        json_string(stdout, reason);
+                        json_nullable(stdout, reason);
                         fputc('}', stdout);
                 } else
                         printf("  %s %s\n    %s\n", r > 0 ? "MATCH" : "skip ", policy_file_path(f), reason);
@@ -448,11 +427,11 @@ int verb_explain(int argc, char *argv[], bool json) {
         const Policy *p = decider ? policy_file_policy(decider) : NULL;
         if (o.json) {
                 fputs("],\"decided_by\":", stdout);
-                json_string(stdout, decider ? policy_file_path(decider) : NULL);
+                json_nullable(stdout, decider ? policy_file_path(decider) : NULL);
                 fputs(",\"policy\":", stdout);
                 json_policy(stdout, p);
                 fputs(",\"action\":", stdout);
-                json_string(stdout, plan_action(&dev, p, buf, sizeof(buf)));
+                json_nullable(stdout, plan_action(&dev, p, buf, sizeof(buf)));
                 if (has_live) {
                         fputs(",\"live\":", stdout);
                         json_live(stdout, &live);
@@ -541,13 +520,13 @@ int verb_plan(int argc, char *argv[], bool json) {
                         fputs(i ? ",{\"device\":" : "{\"device\":", stdout);
                         json_device(stdout, devs + i);
                         fputs(",\"file\":", stdout);
-                        json_string(stdout, m.file ? policy_file_path(m.file) : NULL);
+                        json_nullable(stdout, m.file ? policy_file_path(m.file) : NULL);
                         fputs(",\"reason\":", stdout);
-                        json_string(stdout, m.reason);
+                        json_nullable(stdout, m.reason);
                         fputs(",\"policy\":", stdout);
                         json_policy(stdout, p);
                         fputs(",\"action\":", stdout);
-                        json_string(stdout, plan_action(devs + i, p, act, sizeof(act)));
+                        json_nullable(stdout, plan_action(devs + i, p, act, sizeof(act)));
                         if (has_live) {
                                 fputs(",\"live\":", stdout);
                                 json_live(stdout, live_find(&live, devs[i].name));
