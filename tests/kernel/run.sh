@@ -42,15 +42,20 @@ log() { echo "tests/kernel/run.sh: $*" >&2; }
 T0=$(date +%s)
 
 # Timeouts: TCG, and KASAN/lockdep is several times slower.
-if [ "$VARIANT" = debug ]; then SLOW=4; else SLOW=1; fi
+# no5lvl on the debug variant: with 5-level paging, an interrupt that lands
+# while identify_cpu() rebuilds boot_cpu_data's feature bits makes generic
+# KASAN compute its shadow start for 4-level paging and report a
+# "wild-memory-access" in handle_edge_irq (start_kernel, before any driver;
+# tests/kernel/KNOWN-SPLATS.md).  4-level paging closes that window.
+if [ "$VARIANT" = debug ]; then SLOW=4 VARIANT_APPEND=no5lvl; else SLOW=1 VARIANT_APPEND=; fi
 
 PMEM='1152M!4G'             # region0 -> namespace0.0 -> 8 blocks of 128 MiB
 HMEM='1G%4G-1+0xefffffff'   # soft-reserved -> hmem region, dax device bound to kmem at boot
 # name | memmap | extra append | tests (comma separated) | timeout (s, default variant)
 if [ $SERIES = 1 ]; then
 BOOTS=(
-	"pmem-offline|$PMEM|memhp_default_state=offline|compat,probe,selftest,transitions,unbind|600"
-	"pmem-stress|$PMEM|memhp_default_state=offline|sigkill,race|900"
+	"pmem-offline|$PMEM|memhp_default_state=offline|probe,selftest,transitions,compat,unbind|600"
+	"pmem-stress|$PMEM|memhp_default_state=offline|race,sigkill|900"
 	"pmem-online|$PMEM|memhp_default_state=online|probe|240"
 	"pmem-online_kernel|$PMEM|memhp_default_state=online_kernel|probe|240"
 	"pmem-online_movable|$PMEM|memhp_default_state=online_movable|probe|240"
@@ -101,7 +106,7 @@ run_boot() { # NAME MEMMAP APPEND TESTS TIMEOUT
 	local bt0 bt1 vmrc t res p s f trc scan src
 	bt0=$(date +%s)
 	"$TOP/kernel/qemu/run-vm.sh" --kernel "$BZ" --initrd "$INITRD" --log "$L" --mem 6G \
-		--memmap "$memmap" --append "$append" --test "$tests" --timeout "$tmo" 2>>"$LOGDIR/$name.err"
+		--memmap "$memmap" --append "$append${VARIANT_APPEND:+ $VARIANT_APPEND}" --test "$tests" --timeout "$tmo" 2>>"$LOGDIR/$name.err"
 	vmrc=$?
 	bt1=$(date +%s)
 	{
