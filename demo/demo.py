@@ -8,15 +8,11 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "e2e"))
-from vm import VM  # noqa: E402
+from vm import VM, guest_args  # noqa: E402
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--image", required=True)
-    ap.add_argument("--kernel", required=True)
-    ap.add_argument("--initrd")
-    ap.add_argument("--overlay", required=True)
+    ap = guest_args(argparse.ArgumentParser())
     ap.add_argument("--policies", required=True)
     ap.add_argument("--shell", action="store_true")
     a = ap.parse_args()
@@ -35,7 +31,7 @@ def main():
     try:
         secs = vm.boot()
         print("guest up (systemd: %s) in %.0f s; console log %s" % (vm.system_state, secs, vm.console))
-        vm.sh("mkdir -p /run/daxhp-overlay && mount -o ro /dev/vdb /run/daxhp-overlay && /run/daxhp-overlay/usr/local/sbin/daxhp-e2e-overlay /dev/vdb", timeout=120)
+        vm.install_overlay()
         show("uname -r; ls /sys/bus/dax/devices/; ndctl list -R | grep -E '\"(dev|size)\"'")
         pols = sorted(glob.glob(os.path.join(a.policies, "*.conf")) +
                       glob.glob(os.path.join(os.path.dirname(os.path.abspath(__file__)),

@@ -10,7 +10,8 @@
 #   stock     Debian's linux-image-amd64 from the guest rootfs:   steps 1,2,9
 #   pristine  kernel/build.sh --no-series (7.2, all built in):      steps 1,2,9
 #   mainline  Linux 7.3 without the series (upstream `state`):     steps 1-8;
-#             bzImage from $DAXHP_MAINLINE_BZIMAGE (see MAINLINE-7.3.md)
+#             bzImage from $DAXHP_MAINLINE_BZIMAGE, else kernel/build.sh
+#             --mainline (fetches Debian's linux-source-7.3, see MAINLINE-7.3.md)
 #   all       (default) patched then stock, and mainline if its bzImage exists
 #
 # Prints "ok/not ok <kernel>.<step> - ..." per step and, last, exactly
@@ -27,7 +28,7 @@ while [ $# -gt 0 ]; do
 	--steps) STEPS=$2; shift 2 ;;
 	--steps=*) STEPS=${1#*=}; shift ;;
 	-v) VERBOSE=-v; shift ;;
-	-h|--help) sed -n '3,20p' "$0"; exit 0 ;;
+	-h|--help) sed -n '3,21p' "$0"; exit 0 ;;
 	*) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
 done
@@ -76,9 +77,20 @@ for k in $KERNELS; do
 			continue
 		fi ;;
 	mainline)
+		t0=$(t)
 		KERNEL=${DAXHP_MAINLINE_BZIMAGE:-}
-		if [ ! -f "$KERNEL" ]; then
-			result not-ok "mainline.kernel - set DAXHP_MAINLINE_BZIMAGE to a 7.3 bzImage (MAINLINE-7.3.md)"
+		if [ -n "$KERNEL" ]; then
+			if [ ! -f "$KERNEL" ]; then
+				result not-ok "mainline.kernel - DAXHP_MAINLINE_BZIMAGE=$KERNEL: no such file"
+				continue
+			fi
+			result ok "mainline.kernel - bzImage $KERNEL (DAXHP_MAINLINE_BZIMAGE)"
+		# Fetches linux-source-7.3 from experimental and builds it, once; cached after.
+		elif KERNEL=$("$ROOT/kernel/build.sh" --mainline 2>"$WORK/kernel-$k.log" | tail -n1) && [ -f "$KERNEL" ]; then
+			result ok "$k.kernel - bzImage $KERNEL ($(( $(t) - t0 )) s)"
+		else
+			result not-ok "$k.kernel - kernel/build.sh --mainline failed (see $WORK/kernel-$k.log)"
+			tail -n 10 "$WORK/kernel-$k.log" | sed 's/^/#   /'
 			continue
 		fi ;;
 	*) echo "run.sh: unknown kernel $k" >&2; exit 2 ;;

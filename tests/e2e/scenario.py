@@ -22,7 +22,7 @@ import time
 import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from vm import VM, StepFailed, Timeout, VMDied  # noqa: E402
+from vm import VM, StepFailed, Timeout, VMDied, guest_args  # noqa: E402
 
 BUS = "org.daxhp1"
 MGR = "/org/daxhp1"
@@ -221,7 +221,7 @@ done
     # ---- steps -------------------------------------------------------------
     def prepare(self):
         """Install the staged daemon (meson install --destdir) and the policies."""
-        self.sh("mkdir -p /run/daxhp-overlay && mount -o ro /dev/vdb /run/daxhp-overlay && /run/daxhp-overlay/usr/local/sbin/daxhp-e2e-overlay /dev/vdb", timeout=120)
+        self.vm.install_overlay()
         check(self.run("test -x /usr/sbin/daxhpd || test -x /usr/bin/daxhpd || "
                        "test -x /usr/libexec/daxhpd || test -x /usr/lib/daxhp/daxhpd")[0] == 0,
               "daxhpd is not installed in the guest (no daemon in the tree under test?)")
@@ -425,8 +425,17 @@ done
             check(any(b[1] == "offline" for b in v["blocks"]),
                   "OnDrift=report but %s was put back: %s" % (dev, v["blocks"]))
             p = self.dprops(dev, "State", "DesiredState")
-            self.log("#   %s after reported drift: %s" % (dev, p))
+            self.log("#   %s after reported drift: %s, kernel attribute %s" % (dev, p, v["attr"]))
             check(p["State"] != "online_movable", "State still claims online_movable: %s" % p)
+            # The whole device is not online while a block is offline: State
+            # must come from the blocks. On 7.3 `state` is the last value
+            # written and still reads online_movable here (MAINLINE-7.3.md),
+            # so this is where a daemon trusting it would go wrong.
+            check(p["State"] == "offline", "State %r with an offline block, want offline" % p["State"])
+            if self.flavour == "mainline":
+                check(v["attr"].get("state") == "online_movable",
+                      "7.3 `state` changed by per-block writes? %s (MAINLINE-7.3.md says it is "
+                      "the last value written)" % v["attr"])
             # Put it back for the following steps.
             self.sh("/usr/local/sbin/daxhp-e2e-toggler %s online_movable 1" % dev)
 
@@ -470,24 +479,93 @@ done
         check(not errors, "\n".join(errors))
 
     def step7(self):
-        """systemctl kill -s KILL mid-transition; systemd restarts it; state reconciles."""
+        """systemctl kill -s KILL while the kernel write is in flight; systemd restarts it; state reconciles."""
         dev = self.devs["pmem1"]
+        attr = self.attr
+        # pmem1 is unplugged (step 6's policy): bring it online_movable first.
+        self.sh("busctl call --timeout=%d %s %s %s SetState s online_movable" % (
+            SETTLE, BUS, dev_path(dev), DEV_IF), timeout=SETTLE + 10)
+        self.wait_state(dev, "online_movable", timeout=30)
+        # Make the unplug slow for a reason, not by luck: user pages are
+        # allocated from ZONE_MOVABLE first, so a process holding more than
+        # the free Movable memory puts data on (nearly) every page of pmem1,
+        # and unplugging it has to migrate all of them to ZONE_NORMAL first:
+        # seconds under TCG, all inside the one kernel write.
+        free = int(self.sh("awk '/zone +Movable/ {m = 1} m && /pages free/ {print $3; exit}' "
+                           "/proc/zoneinfo").strip() or 0)
+        check(free > 0, "no free ZONE_MOVABLE pages to fill (zoneinfo)")
+        fill = free * 4096 + (256 << 20)
+        self.sh("rm -f /run/daxhp-e2e-hog.ready; systemd-run --quiet --unit=daxhp-e2e-hog python3 -c "
+                "'import time; b = b\"\\x01\" * %d; open(\"/run/daxhp-e2e-hog.ready\", \"w\").close(); "
+                "time.sleep(100000)' && i=0; while [ ! -e /run/daxhp-e2e-hog.ready ] && [ $i -lt 600 ]; "
+                "do sleep 0.2; i=$((i + 1)); done; test -e /run/daxhp-e2e-hog.ready" % fill, timeout=180)
+        self.log("#   hog holds %d MiB (ZONE_MOVABLE had %d MiB free)" % (fill >> 20, (free * 4096) >> 20))
         n0 = int(self.sh("systemctl show -P NRestarts daxhpd").strip() or 0)
         pid0 = self.sh("systemctl show -P MainPID daxhpd").strip()
+        # Wait for Transition=running on the bus, then for the step worker (a
+        # child in daxhpd's cgroup) to hold a sysfs attribute open: it opens,
+        # write()s and closes, so an open /sys fd means the kernel write is
+        # in flight. /proc/PID/syscall is logged too ("running" while the
+        # kernel migrates pages on the CPU, "1 ..." while write(2) sleeps).
+        # Then kill the whole unit right there.
         script = r'''
-busctl call --timeout=120 %(bus)s %(path)s %(if)s SetState s online_movable >/tmp/setstate.out 2>&1 &
-i=0
-while [ $i -lt 400 ]; do
-	t=$(busctl get-property %(bus)s %(path)s %(if)s Transition 2>/dev/null)
-	[ "$t" = 's "running"' ] && { echo caught running; break; }
+busctl call --timeout=300 %(bus)s %(path)s %(if)s SetState s unplugged >/tmp/setstate.out 2>&1 &
+main=$(systemctl show -P MainPID daxhpd)
+cg=/sys/fs/cgroup$(systemctl show -P ControlGroup daxhpd)
+running= inflight= i=0
+while [ $i -lt 600 ] && [ -z "$running" ]; do
+	[ "$(busctl get-property %(bus)s %(path)s %(if)s Transition 2>/dev/null)" = 's "running"' ] && running=1
 	i=$((i+1))
 done
+end=$(( $(date +%%s) + 60 ))
+while [ -n "$running" ] && [ -z "$inflight" ] && [ $(date +%%s) -lt $end ]; do
+	for p in $(cat $cg/cgroup.procs); do
+		[ "$p" = "$main" ] && continue
+		for f in /proc/$p/fd/*; do
+			t=$(readlink $f 2>/dev/null) || continue
+			case $t in
+			/sys/*) inflight="$p $t syscall:$(cut -d' ' -f1 /proc/$p/syscall 2>/dev/null)"; break 2 ;;
+			esac
+		done
+	done
+done
 systemctl kill -s KILL daxhpd
+systemctl kill -s KILL daxhp-e2e-hog
+echo "running=${running:-no}"
+echo "inflight=${inflight:-none}"
+# The worker dies once the kernel has finished the interrupted write (and
+# rolled it back); systemd restarts the daemon 1 s after the kill, so the
+# blocks seen here are what the killed write left.
+w=${inflight%%%% *}
+i=0
+while [ -n "$w" ] && [ -e /proc/$w ] && [ $i -lt 500 ]; do sleep 0.01; i=$((i+1)); done
+d=/sys/bus/dax/devices/%(dev)s
+bs=$((0x$(cat /sys/devices/system/memory/block_size_bytes)))
+s=$(( $(cat $d/resource) )); e=$((s + $(cat $d/size)))
+s=$(( (s + bs - 1) / bs * bs ))
+present=0 online=0
+while [ $((s + bs)) -le $e ]; do
+	b=/sys/devices/system/memory/memory$((s / bs))
+	[ -e $b ] && present=$((present + 1))
+	[ "$(cat $b/state 2>/dev/null)" = online ] && online=$((online + 1))
+	s=$((s + bs))
+done
+echo "afterkill=$present blocks present, $online online, %(attr)s=$(cat $d/%(attr)s 2>/dev/null)"
 wait
-cat /tmp/setstate.out
-''' % {"bus": BUS, "path": dev_path(dev), "if": DEV_IF}
-        out = self.sh(script, timeout=180)
-        self.log("#   %s" % " | ".join(out.split("\n")).strip())
+echo "setstate $(tr '\n' ' ' </tmp/setstate.out)"
+''' % {"bus": BUS, "path": dev_path(dev), "if": DEV_IF, "dev": dev, "attr": attr or "none"}
+        out = self.sh(script, timeout=300)
+        self.log("#   %s" % " | ".join(out.strip().split("\n")))
+        self.run("systemctl stop daxhp-e2e-hog; systemctl reset-failed daxhp-e2e-hog", timeout=120)
+        vals = dict(line.split("=", 1) for line in out.splitlines() if "=" in line.split(" ")[0])
+        check(vals.get("running") == "1", "never saw Transition=running for %s: %s" % (dev, out))
+        inflight = vals.get("inflight", "none")
+        check(inflight != "none" and "/sys/" in inflight,
+              "killed, but no daxhpd worker was inside a sysfs write(2): %s" % out)
+        # Had the write completed before the kill, the blocks would be gone.
+        check(not vals.get("afterkill", "0").startswith("0 "),
+              "the unplug finished before the kill (no block left): %s" % out)
+        self.log("#   killed mid-write: worker %s; right after: %s" % (inflight, vals.get("afterkill")))
         t0 = time.monotonic()
         while True:
             rc, o = self.run("systemctl is-active daxhpd; systemctl show -P NRestarts daxhpd; "
@@ -511,6 +589,10 @@ cat /tmp/setstate.out
             self.kernel_agrees(d, p["State"])
         p = self.dprops(self.devs["pmem0"], "PolicyFile")
         check(p["PolicyFile"] == "runtime", "pmem0's override lost over the restart: %s" % p)
+        # The interrupted request is not lost either: the restarted daemon finished it.
+        p = self.dprops(dev, "State", "DesiredState", "PolicyFile")
+        check(p == {"State": "unplugged", "DesiredState": "unplugged", "PolicyFile": "runtime"},
+              "%s after the restart: %s, want the interrupted unplugged override done" % (dev, p))
 
     def step8(self):
         """Device removed (unbind/destroy) -> its object disappears."""
@@ -562,11 +644,7 @@ cat /tmp/setstate.out
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--image", required=True)
-    ap.add_argument("--kernel", required=True)
-    ap.add_argument("--initrd")
-    ap.add_argument("--overlay", required=True)
+    ap = guest_args(argparse.ArgumentParser())
     ap.add_argument("--flavour", choices=("patched", "stock", "pristine", "mainline"),
                     required=True)
     ap.add_argument("--append", default="")

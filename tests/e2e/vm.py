@@ -270,13 +270,27 @@ class VM:
         if rc != 0:
             raise StepFailed("copy_in %s: %s" % (dest, err))
 
+    def install_overlay(self, dev="/dev/vdb", timeout=120):
+        """daxhpd from this tree: tests/e2e/stage.sh's overlay disk copied over
+        the guest's / by guest/overlay.sh (ldconfig, catalog, daemon-reload)."""
+        self.sh("mkdir -p /run/daxhp-overlay && mount -o ro %s /run/daxhp-overlay && "
+                "/run/daxhp-overlay/usr/local/sbin/daxhp-e2e-overlay %s" % (dev, dev), timeout=timeout)
 
-if __name__ == "__main__":
-    import argparse
-    ap = argparse.ArgumentParser(description="boot the e2e guest and run commands")
+
+def guest_args(ap, overlay=True):
+    """The arguments every guest driver takes (scenario.py, bench, demo)."""
     ap.add_argument("--image", required=True)
     ap.add_argument("--kernel", required=True)
     ap.add_argument("--initrd")
+    if overlay:
+        ap.add_argument("--overlay", required=True)
+    return ap
+
+
+if __name__ == "__main__":
+    import argparse
+    ap = guest_args(argparse.ArgumentParser(description="boot the e2e guest and run commands"),
+                    overlay=False)
     ap.add_argument("--append", default="")
     ap.add_argument("--drive", action="append", default=[])
     ap.add_argument("cmds", nargs="*")
