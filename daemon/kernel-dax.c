@@ -38,24 +38,18 @@ int kdax_list(const char *root, char ***ret) {
         if (!p)
                 return -ENOMEM;
         d = opendir(p);
-        if (!d) {
-                if (errno != ENOENT)
-                        return -errno;
-                /* No dax bus (module not loaded): no devices, not an error. */
-                l = calloc(1, sizeof(char *));
-                if (!l)
-                        return -ENOMEM;
-                *ret = TAKE_PTR(l);
-                return 0;
-        }
-        for (struct dirent *de; (de = readdir(d)); ) {
+        /* No dax bus (module not loaded): no devices, not an error. */
+        if (!d && errno != ENOENT)
+                return -errno;
+        for (struct dirent *de; d && (de = readdir(d)); ) {
                 if (de->d_name[0] == '.')
                         continue;
                 r = strv_extend(&l, de->d_name);
                 if (r < 0)
                         break;
         }
-        closedir(d);
+        if (d)
+                closedir(d);
         if (r < 0)
                 return r;
         if (!l) {
