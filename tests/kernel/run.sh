@@ -65,6 +65,9 @@ else
 BOOTS=(
 	"pmem-stock|$PMEM|memhp_default_state=offline|compat|180"
 )
+# Debug variant: show that the lockdep report in kernel/qemu/known-splats
+# comes from the unpatched kernel (tests/kernel/KNOWN-SPLATS.md).
+[ "$VARIANT" = debug ] && BOOTS+=("pmem-stock-lockdep|$PMEM|memhp_default_state=offline|lockdep-repro|300")
 fi
 
 SER_ARGS=()
