@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# bench/e2e/run.sh [--kernel patched|stock] [--runs N]: the issue-5 figures table.
+# bench/e2e/run.sh [--kernel patched|pristine|mainline|stock] [--runs N]: the issue-5 figures table.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 K=patched ARGS=()
@@ -15,8 +15,8 @@ OVL=$("$ROOT/tests/e2e/stage.sh" | tail -n1)
 case $K in
 stock) exec python3 "$ROOT/bench/e2e/bench.py" --image "$IMG" --kernel "$VMLINUZ" --initrd "$INITRD" \
 	--overlay "$OVL" --label stock "${ARGS[@]}" ;;
-patched|pristine)
-	flags=; [ $K = pristine ] && flags=--no-series
+patched|pristine|mainline)
+	flags=; [ $K = pristine ] && flags=--no-series; [ $K = mainline ] && flags=--mainline
 	BZ=$("$ROOT/kernel/build.sh" $flags | tail -n1)
 	exec python3 "$ROOT/bench/e2e/bench.py" --image "$IMG" --kernel "$BZ" --overlay "$OVL" \
 		--label "$K" "${ARGS[@]}" ;;
