@@ -688,7 +688,7 @@ def main():
                                  "daxctl list; ls -l /sys/bus/dax/drivers/*/; "
                                  "lsmod 2>/dev/null | grep -E 'kmem|dax|nd_'; "
                                  "echo '--- daxctl list under the unit sandbox:'; "
-                                 "systemd-run --quiet --wait --pipe -p PrivateDevices=yes "
+                                 "systemd-run --quiet --wait --pipe -p DevicePolicy=closed "
                                  "-p ProtectSystem=strict daxctl list -D 2>&1 | head -5", 60)
                 with open(os.path.join(vm.dir, a.flavour + ".daxhpd-journal.txt"), "w") as f:
                     f.write(out)
