@@ -287,13 +287,18 @@ class FakeKernel:
                     'A: resource=0x%x' % (phys * BLOCK_SIZE),
                     'A: modalias=dax:t0*',
                     'L: driver=' + link]
-            if attr:
-                desc.append('A: %s=%s' % (attr, state))
-            self._add(desc, skip=(attr,))
             self.devices[name] = dev
             if attr:
-                path = os.path.join(self.sys, devpath.lstrip('/'), attr)
+                # Serve the attribute before the device exists for udev:
+                # umockdev announces a device ("add") as soon as it is added,
+                # and a daemon acting on that must already find the kernel's
+                # file, not a plain one that a mount is about to cover.
+                devdir = os.path.join(self.sys, devpath.lstrip('/'))
+                os.makedirs(devdir, exist_ok=True)
+                path = os.path.join(devdir, attr)
+                open(path, 'w').close()
                 dev.fuse = minifuse.FileServer(path, dev)
+            self._add(desc)
             if state != 'unplugged':
                 online = state in ONLINE_TYPES
                 for b in range(dev.nblocks):
