@@ -50,6 +50,23 @@ def _tail(path, n=40):
         return ""
 
 
+def connect_unix(path, deadline, check_alive=lambda: None, poll=0.05):
+    """Connects to QEMU's server socket at path.  QEMU creates the socket file
+    before it listens on it, so both a missing file and a refused connection
+    mean "not yet": retry until deadline (monotonic), then raise Timeout."""
+    while True:
+        check_alive()
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            s.connect(path)
+            return s
+        except (FileNotFoundError, ConnectionRefusedError) as e:
+            s.close()
+            if time.monotonic() > deadline:
+                raise Timeout("QEMU's socket %s did not accept a connection: %s" % (path, e))
+        time.sleep(poll)
+
+
 class VM:
     def __init__(self, image, kernel, initrd=None, append="", drives=(),
                  mem=MEM, memmap=MEMMAP, workdir=None, name="vm",
@@ -105,13 +122,7 @@ class VM:
                                      stdout=open(os.path.join(self.dir, self.name + ".qemu.log"), "wb"),
                                      stderr=subprocess.STDOUT)
         deadline = t0 + timeout
-        while not os.path.exists(self.sock_path):
-            self._check_alive()
-            if time.monotonic() > deadline:
-                raise Timeout("QEMU did not create the agent socket")
-            time.sleep(0.05)
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.connect(self.sock_path)
+        self.sock = connect_unix(self.sock_path, deadline, self._check_alive)
         self.reader = threading.Thread(target=self._read_loop, daemon=True)
         self.reader.start()
         # Ping until the agent answers (it starts after udev made the port).
