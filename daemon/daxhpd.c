@@ -102,9 +102,12 @@ static int parse_argv(int argc, char *argv[], Args *a) {
 }
 
 static int on_exit_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        Manager *m = userdata;
+
         log_info("Received SIG%s, stopping; memory stays as it is.", sigabbrev_np((int) si->ssi_signo) ?: "?");
         (void) sd_notify(false, "STOPPING=1\nSTATUS=Stopping...");
-        return sd_event_exit(sd_event_source_get_event(s), 0);
+        manager_stop(m);
+        return 0;
 }
 
 static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
@@ -131,9 +134,9 @@ static int setup_signals(sd_event *e, Manager *m) {
         if (sigprocmask(SIG_BLOCK, &ss, NULL) < 0)
                 return -errno;
 
-        r = sd_event_add_signal(e, NULL, SIGTERM, on_exit_signal, NULL);
+        r = sd_event_add_signal(e, NULL, SIGTERM, on_exit_signal, m);
         if (r >= 0)
-                r = sd_event_add_signal(e, NULL, SIGINT, on_exit_signal, NULL);
+                r = sd_event_add_signal(e, NULL, SIGINT, on_exit_signal, m);
         if (r >= 0)
                 r = sd_event_add_signal(e, NULL, SIGHUP, on_sighup, m);
         return r;

@@ -68,6 +68,8 @@ static int apply_and_wait(Device *d, sd_bus_message *msg, sd_bus_error *error) {
         int r;
 
         r = manager_apply_device(d->manager, d, msg);
+        if (r == -ESHUTDOWN)
+                return sd_bus_error_setf(error, DAXHP_ERROR_CANCELLED, "%s: daxhpd is stopping.", d->name);
         if (r < 0)
                 return sd_bus_error_set_errnof(error, r, "%s: cannot queue transition: %m", d->name);
         if (r == 0)
@@ -91,12 +93,16 @@ static int method_set_state(sd_bus_message *msg, void *userdata, sd_bus_error *e
 
         st = policy_state_from_string(s);
         /* "ignore" is policy-only: an override must say where the device goes. */
-        if (st < 0 || st == POLICY_STATE_IGNORE)
+        if (st < 0 || st == POLICY_STATE_IGNORE) {
+                char buf[32];
+
                 return sd_bus_error_setf(error, DAXHP_ERROR_INVALID_STATE,
                                          "Invalid state '%s': expected unplugged, online, online_kernel, "
-                                         "online_movable or devdax.", s);
+                                         "online_movable or devdax.", arg_for_message(s, buf, sizeof(buf)));
+        }
 
-        r = override_store_save(d->manager->state_dir, d->name, st);
+        _cleanup_free_ char *identity = device_identity(d);
+        r = identity ? override_store_save(d->manager->state_dir, d->name, identity, st) : -ENOMEM;
         if (r < 0)
                 log_warning_errno(r, "%s: cannot persist the override, it will not survive a restart: %m", d->name);
 

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <systemd/sd-bus.h>
@@ -205,4 +207,13 @@ bool device_covers_block(const Device *d, uint64_t block) {
                 if (block >= d->status.spans[i].first && block < d->status.spans[i].end)
                         return true;
         return false;
+}
+
+char *device_identity(const Device *d) {
+        char *s;
+
+        if (asprintf(&s, "%s size=%" PRIu64 " start=0x%" PRIx64, strempty(d->status.syspath), d->status.size,
+                     d->status.phys_start) < 0)
+                return NULL;
+        return s;
 }

@@ -29,6 +29,7 @@ typedef struct Device {
         char *policy_file;              /* path of the matching file, NULL if none */
 
         Transition transition;
+        bool dirty;                     /* block events arrived; re-read after the burst */
         char *last_error;
         usec_t last_change_usec;        /* CLOCK_REALTIME of the last mode/state change */
 } Device;
@@ -64,3 +65,10 @@ bool device_is_satisfied(const Device *d);
 bool device_covers_block(const Device *d, uint64_t block);
 
 int device_set_last_error(Device *d, const char *error);
+
+/*
+ * What makes a device the same device across removal and re-creation under
+ * the same name: its sysfs path, size and physical start ("the same memory
+ * at the same place"). Runtime overrides are kept with it. NULL on OOM.
+ */
+char *device_identity(const Device *d);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -133,6 +134,18 @@ static char *read_region(const char *devdir, const char *name) {
         if (sscanf(name, "dax%u.%u", &a, &b) == 2 && asprintf(&id, "%u", a) >= 0)
                 return id;
         return NULL;
+}
+
+/* Static regions show `resource`; dynamic (CXL) ones their first mapping. */
+static uint64_t read_phys_start(const char *devdir) {
+        _cleanup_free_ char *pr = pathf("%s/resource", devdir), *pm = pathf("%s/mapping0/start", devdir);
+        uint64_t v;
+
+        if (pr && read_u64(pr, &v) >= 0)
+                return v;
+        if (pm && read_u64(pm, &v) >= 0)
+                return v;
+        return 0;
 }
 
 /* Also blocks that do not exist yet: a block's uevent must find its device. */
@@ -307,6 +320,7 @@ int kdax_read(const char *root, const char *name, DaxStatus *ret) {
         if (read_int(pnode, &s.target_node) < 0)
                 s.target_node = -1;
 
+        s.phys_start = read_phys_start(devdir);
         s.syspath = read_syspath(root, devdir);
         s.region = read_region(devdir, name);
         s.provider = guess_provider(s.syspath);
@@ -332,25 +346,77 @@ static const char *block_write_value(DaxState s) {
         return s == DAX_STATE_OFFLINE ? "offline" : dax_state_to_string(s);
 }
 
-int kdax_set_blocks(const char *root, const unsigned *blocks, size_t n, DaxState target) {
-        _cleanup_free_ DaxState *before = NULL;
+/*
+ * Set by SIGTERM in a step worker (a timeout, or the daemon stopping): the
+ * per-block loop stops before its next block and puts back the blocks it
+ * changed, instead of dying half way (SIGKILL comes only if that hangs).
+ */
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop_signal(int sig) {
+        stop_requested = 1;
+}
+
+void kdax_catch_stop(void) {
+        struct sigaction sa = { .sa_handler = on_stop_signal };
+
+        /* No SA_RESTART: a block write in the kernel returns EINTR at once. */
+        sigemptyset(&sa.sa_mask);
+        stop_requested = 0;
+        (void) sigaction(SIGTERM, &sa, NULL);
+}
+
+bool kdax_stop_requested(void) {
+        return stop_requested;
+}
+
+static int block_write(const char *root, unsigned b, DaxState s) {
+        _cleanup_free_ char *p = pathf("%s/devices/system/memory/memory%u/state", root, b);
+
+        if (!p)
+                return -ENOMEM;
+        return write_one_line(p, block_write_value(s));
+}
+
+/* Put back blocks [0, done) to what they were before, newest first; no signal interrupts this. */
+static void restore_blocks(const char *root, const unsigned *blocks, size_t done, DaxState target,
+                           const DaxState *before) {
+        sigset_t ss, old;
+
+        sigemptyset(&ss);
+        sigaddset(&ss, SIGTERM);
+        sigaddset(&ss, SIGINT);
+        (void) sigprocmask(SIG_BLOCK, &ss, &old);
+        while (done-- > 0) {
+                int k;
+
+                if (before[done] < 0 || before[done] == target ||
+                    (target == DAX_STATE_ONLINE && dax_state_is_online(before[done])))
+                        continue;
+                k = block_write(root, blocks[done], before[done]);
+                if (k < 0)
+                        log_error_errno(k, "Failed to roll back memory%u to %s: %m",
+                                        blocks[done], block_write_value(before[done]));
+        }
+        (void) sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
+/* Change blocks in order; on failure or stop, undo and return the error. before[] gets their old states. */
+static int set_blocks(const char *root, const unsigned *blocks, size_t n, DaxState target, DaxState *before) {
         size_t done;
         int r = 0;
 
-        before = calloc(n ?: 1, sizeof(DaxState));
-        if (!before)
-                return -ENOMEM;
-
         for (done = 0; done < n; done++) {
-                _cleanup_free_ char *p = pathf("%s/devices/system/memory/memory%u/state", root, blocks[done]);
-
-                if (!p)
-                        return -ENOMEM;
                 before[done] = read_block_state(root, blocks[done]);
                 if (before[done] == target ||
                     (target == DAX_STATE_ONLINE && dax_state_is_online(before[done])))
                         continue;
-                r = write_one_line(p, block_write_value(target));
+                if (stop_requested) {
+                        r = -EINTR;
+                        log_warning("Stopped before memory%u: rolling back %zu blocks.", blocks[done], done);
+                        break;
+                }
+                r = block_write(root, blocks[done], target);
                 if (r < 0) {
                         log_warning_errno(r, "memory%u refused %s: %m", blocks[done], block_write_value(target));
                         break;
@@ -360,36 +426,47 @@ int kdax_set_blocks(const char *root, const unsigned *blocks, size_t n, DaxState
                 return 0;
 
         /* All or nothing: put back what this call changed, newest first. */
-        while (done-- > 0) {
-                _cleanup_free_ char *p = pathf("%s/devices/system/memory/memory%u/state", root, blocks[done]);
-                int k;
-
-                if (!p || before[done] < 0 || before[done] == target)
-                        continue;
-                k = write_one_line(p, block_write_value(before[done]));
-                if (k < 0)
-                        log_error_errno(k, "Failed to roll back memory%u to %s: %m",
-                                        blocks[done], block_write_value(before[done]));
-        }
+        restore_blocks(root, blocks, done, target, before);
         return r;
 }
 
+int kdax_set_blocks(const char *root, const unsigned *blocks, size_t n, DaxState target) {
+        _cleanup_free_ DaxState *before = calloc(n ?: 1, sizeof(DaxState));
+
+        if (!before)
+                return -ENOMEM;
+        return set_blocks(root, blocks, n, target, before);
+}
 
 static int set_state_per_block(const char *root, const char *name, DaxState target) {
+        _cleanup_free_ DaxState *before = NULL;
         DaxStatus s;
         int r;
 
+        /* This runs in the step worker: a stop (SIGTERM) now means "roll back". */
+        kdax_catch_stop();
         r = kdax_read(root, name, &s);
         if (r < 0)
                 return r;
+        before = calloc(s.n_blocks ?: 1, sizeof(DaxState));
+        if (!before) {
+                dax_status_done(&s);
+                return -ENOMEM;
+        }
 
         if (target != DAX_STATE_UNPLUGGED)
-                r = kdax_set_blocks(root, s.blocks, s.n_blocks, target);
+                r = set_blocks(root, s.blocks, s.n_blocks, target, before);
         else {
                 /* Offline everything first, so unbinding kmem only removes idle memory. */
-                r = kdax_set_blocks(root, s.blocks, s.n_blocks, DAX_STATE_OFFLINE);
-                if (r >= 0)
-                        r = driver_write(root, "kmem", "unbind", name);
+                r = set_blocks(root, s.blocks, s.n_blocks, DAX_STATE_OFFLINE, before);
+                if (r >= 0) {
+                        r = stop_requested ? -EINTR : driver_write(root, "kmem", "unbind", name);
+                        if (r < 0 && r != -EINTR)
+                                log_warning_errno(r, "%s: kmem refused to let go of its memory: %m", name);
+                        /* Not unplugged after all: the blocks go back to what they were. */
+                        if (r < 0)
+                                restore_blocks(root, s.blocks, s.n_blocks, DAX_STATE_OFFLINE, before);
+                }
         }
         dax_status_done(&s);
         return r;

@@ -33,6 +33,7 @@ typedef struct DaxStatus {
         char *region;                   /* region id, "0" */
         char *provider;                 /* "hmem", "cxl", "pmem" or NULL */
         uint64_t size;
+        uint64_t phys_start;            /* first physical address (resource or mapping0), 0 unknown */
         int target_node;                /* -1 when unknown */
         DaxMode mode;
         DaxState state;                 /* valid only in system-ram mode; see above for 7.3 */
@@ -67,6 +68,14 @@ int kdax_set_state(const char *root, const char *name, DaxState target);
  * tests; blocks are changed in order and restored in reverse.
  */
 int kdax_set_blocks(const char *root, const unsigned *blocks, size_t n, DaxState target);
+
+/*
+ * For the step worker: from now on SIGTERM asks the per-block loop to stop
+ * before its next block and roll back (instead of killing the process with
+ * some blocks changed). kdax_stop_requested() tells whether it came.
+ */
+void kdax_catch_stop(void);
+bool kdax_stop_requested(void);
 
 /*
  * Driver changes. memmap_on_memory (-1 leave alone, 0, 1) is set before

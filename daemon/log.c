@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <systemd/sd-journal.h>
 
@@ -12,6 +14,7 @@
 
 static LogTarget log_target = LOG_TARGET_STDERR;
 static int log_max_level = LOG_INFO;
+static int log_forward_fd = -1;
 
 LogTarget log_target_from_string(const char *s) {
         if (streq(s, "auto"))
@@ -50,6 +53,23 @@ void log_set_max_level(int level) {
         log_max_level = level;
 }
 
+void log_set_forward_fd(int fd) {
+        log_forward_fd = fd;
+}
+
+static void log_forward(int level, int error, const char *msg) {
+        /* Long lines are cut: one datagram per line, small enough for any socket buffer. */
+        char buf[1 + 2 * sizeof(int32_t) + 2048];
+        int32_t l = level, e = error;
+        size_t n = strnlen(msg, 2048);
+
+        buf[0] = 'L';
+        memcpy(buf + 1, &l, sizeof(l));
+        memcpy(buf + 1 + sizeof(l), &e, sizeof(e));
+        memcpy(buf + 1 + 2 * sizeof(int32_t), msg, n);
+        (void) send(log_forward_fd, buf, 1 + 2 * sizeof(int32_t) + n, MSG_NOSIGNAL);
+}
+
 int log_internal(int level, int error, const char *file, int line, const char *format, ...) {
         _cleanup_free_ char *msg = NULL;
         va_list ap;
@@ -68,7 +88,9 @@ int log_internal(int level, int error, const char *file, int line, const char *f
         if (r < 0)
                 return -error;
 
-        if (log_target == LOG_TARGET_JOURNAL)
+        if (log_forward_fd >= 0)
+                log_forward(level, error, msg);
+        else if (log_target == LOG_TARGET_JOURNAL)
                 sd_journal_send("MESSAGE=%s", msg,
                                 "PRIORITY=%i", level,
                                 "ERRNO=%i", error,

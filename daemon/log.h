@@ -27,6 +27,14 @@ void log_set_target(LogTarget t);
 bool log_to_journal(void);
 void log_set_max_level(int level);
 
+/*
+ * In a step worker: send every log line over fd (a SOCK_SEQPACKET socket
+ * to the daemon, which logs it) instead of to the journal or stderr. The
+ * worker closes the daemon's fds, libsystemd's journal socket among them.
+ * Record: 'L', int32 level, int32 errno, the text (no NUL).
+ */
+void log_set_forward_fd(int fd);
+
 /* Returns -abs(error) so callers can "return log_error_errno(r, ...)". %m prints error. */
 int log_internal(int level, int error, const char *file, int line, const char *format, ...) _printf_(5, 6);
 

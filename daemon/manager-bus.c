@@ -89,8 +89,12 @@ static int method_get_device(sd_bus_message *msg, void *userdata, sd_bus_error *
         if (r < 0)
                 return r;
         d = manager_get_device(m, name);
-        if (!d)
-                return sd_bus_error_setf(error, DAXHP_ERROR_NO_SUCH_DEVICE, "No dax device '%s'.", name);
+        if (!d) {
+                char buf[32];
+
+                return sd_bus_error_setf(error, DAXHP_ERROR_NO_SUCH_DEVICE, "No dax device '%s'.",
+                                         arg_for_message(name, buf, sizeof(buf)));
+        }
         return sd_bus_reply_method_return(msg, "o", d->object_path);
 }
 
@@ -146,20 +150,26 @@ int manager_bus_send_changed(Manager *m, const char *property) {
 }
 
 /*
- * comm and unit are for the audit record only, and come from /proc and the
- * cgroup tree: where those cannot be read (containers, umockdev redirecting
- * /sys) the check must still work, so they are fetched separately and may
- * stay empty.
+ * One bus query per call: with dbus-daemon each query is a round trip
+ * (GetConnectionCredentials) whose reply queues behind every message
+ * already on its way to us, so under a flood of other callers each extra
+ * query would add the whole backlog to a root caller's wait. comm and unit
+ * (for the audit record only) are read from /proc and the cgroup tree of
+ * the caller's pid, without the bus; where those cannot be read (the caller
+ * is gone, a container, umockdev redirecting /sys) they stay empty and the
+ * check still works.
  */
-static void audit_caller_describe(sd_bus_message *msg, AuditCaller *caller) {
+static void audit_caller_describe(AuditCaller *caller) {
         _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *c = NULL;
         const char *s;
 
-        if (sd_bus_query_sender_creds(msg, SD_BUS_CREDS_COMM | SD_BUS_CREDS_AUGMENT, &c) >= 0 &&
+        if (caller->pid <= 0)
+                return;
+        if (sd_bus_creds_new_from_pid(&c, caller->pid, SD_BUS_CREDS_COMM) >= 0 &&
             sd_bus_creds_get_comm(c, &s) >= 0)
                 caller->comm = strdup(s);
         c = sd_bus_creds_unref(c);
-        if (sd_bus_query_sender_creds(msg, SD_BUS_CREDS_UNIT | SD_BUS_CREDS_AUGMENT, &c) >= 0 &&
+        if (sd_bus_creds_new_from_pid(&c, caller->pid, SD_BUS_CREDS_UNIT) >= 0 &&
             sd_bus_creds_get_unit(c, &s) >= 0)
                 caller->unit = strdup(s);
 }
@@ -185,7 +195,7 @@ int bus_check_root(sd_bus_message *msg, sd_bus_error *error, AuditCaller *caller
         caller->valid = true;
         caller->uid = uid;
         (void) sd_bus_creds_get_pid(creds, &caller->pid);
-        audit_caller_describe(msg, caller);
+        audit_caller_describe(caller);
 
         if (uid != 0)
                 return sd_bus_error_setf(error, DAXHP_ERROR_ACCESS_DENIED,

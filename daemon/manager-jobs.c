@@ -128,7 +128,6 @@ static void reply(sd_bus_message *call, JobResult result, int error, const char 
 
 static void ops_job_finished(void *userdata, Job *job, JobResult result, int error) {
         Manager *m = userdata;
-        sd_bus_message *call = job_waiter(job);
         const char *device = job_device(job);
         Device *d = manager_get_device(m, device);
         char text[256] = "";
@@ -159,9 +158,18 @@ static void ops_job_finished(void *userdata, Job *job, JobResult result, int err
                    "%s: transition to %s %s%s%s.", device, policy_state_to_string(job_request(job)->desired),
                    job_result_to_string(result), text[0] ? ": " : "", text);
 
-        if (!m->stopping || result == JOB_CANCELLED)
+        for (size_t i = 0; i < job_n_waiters(job); i++) {
+                sd_bus_message *call = job_waiter(job, i);
+
                 reply(call, result, error, device, text);
-        sd_bus_message_unref(call);
+                sd_bus_message_unref(call);
+        }
+}
+
+static void ops_stopped(void *userdata) {
+        Manager *m = userdata;
+
+        manager_stopped(m);
 }
 
 const QueueOps manager_queue_ops = {
@@ -171,4 +179,5 @@ const QueueOps manager_queue_ops = {
         .step_finished = ops_step_finished,
         .device_changed = ops_device_changed,
         .job_finished = ops_job_finished,
+        .stopped = ops_stopped,
 };

@@ -44,8 +44,26 @@ static void handle_drift(Manager *m, Device *d, const char *before) {
 }
 
 void manager_device_event(Manager *m, Device *d) {
-        _cleanup_free_ char *before = strdup(device_state_string(d));
+        _cleanup_free_ char *before = NULL;
         int r;
+
+        d->dirty = false;
+        if (m->stopping)
+                return;
+        /*
+         * Our own step is changing the device: its attribute and blocks may
+         * sleep in the kernel until the step ends (the series' attribute
+         * read takes the device lock), and whatever they show now is our
+         * doing. The event loop must not wait for that: the device shows
+         * its last known state with Transition=running, and the queue reads
+         * it again as soon as the worker has exited.
+         */
+        if (queue_device_transition(m->queue, d->name) == TRANSITION_RUNNING) {
+                log_debug("%s: event during its own transition, read after the step.", d->name);
+                return;
+        }
+
+        before = strdup(device_state_string(d));
 
         r = device_refresh(d);
         if (r == -ENOENT) {
@@ -82,45 +100,76 @@ static void handle_dax_event(Manager *m, const char *action, const char *name) {
         manager_device_event(m, d);
 }
 
-/* A memoryN event concerns the one device whose ranges hold block N, if any. */
-void manager_memory_event(Manager *m, const char *name) {
+/* The device whose ranges hold memory block `name`, if any. */
+static Device *memory_block_owner(Manager *m, const char *name) {
         uint64_t block;
         char *end;
 
         if (!name || strncmp(name, "memory", 6) != 0)
-                return;
+                return NULL;
         errno = 0;
         block = strtoull(name + 6, &end, 10);
         if (errno != 0 || end == name + 6 || *end != '\0')
-                return;
+                return NULL;
         for (size_t i = 0; i < m->n_devices; i++)
-                if (device_covers_block(m->devices[i], block)) {
-                        manager_device_event(m, m->devices[i]);
-                        return;
-                }
-        log_debug("%s belongs to no dax device, ignored.", name);
+                if (device_covers_block(m->devices[i], block))
+                        return m->devices[i];
+        return NULL;
 }
+
+/* A memoryN event concerns the one device whose ranges hold block N, if any. */
+void manager_memory_event(Manager *m, const char *name) {
+        Device *d = memory_block_owner(m, name);
+
+        if (d)
+                manager_device_event(m, d);
+        else
+                log_debug("%s belongs to no dax device, ignored.", name);
+}
+
+/* Re-read, once, every device a burst of block events touched. */
+static void flush_dirty(Manager *m) {
+        for (size_t i = 0; i < m->n_devices; i++)
+                if (m->devices[i]->dirty)
+                        manager_device_event(m, m->devices[i]);
+}
+
+/*
+ * Drains what the monitor holds (up to a bound, so the bus gets its turn):
+ * a transition of a device with n blocks sends about 2n block events, and
+ * re-reading the device (n blocks) for each would be quadratic. Block
+ * events only mark their device; it is read once after the burst. Device
+ * events are handled in order, as they come (add, remove, bind).
+ */
+#define UDEV_EVENTS_PER_WAKEUP 1024U
 
 static int on_udev_event(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         Manager *m = userdata;
-        struct udev_device *dev;
-        const char *subsystem, *action, *name;
 
-        dev = udev_monitor_receive_device(m->monitor);
-        if (!dev)
-                return 0;
+        for (unsigned i = 0; i < UDEV_EVENTS_PER_WAKEUP && m->monitor; i++) {
+                struct udev_device *dev = udev_monitor_receive_device(m->monitor);
+                const char *subsystem, *action, *name;
 
-        subsystem = udev_device_get_subsystem(dev);
-        action = udev_device_get_action(dev) ?: "change";
-        name = udev_device_get_sysname(dev);
-        log_debug("uevent %s %s %s", strempty(subsystem), action, strempty(name));
+                if (!dev)
+                        break;
+                subsystem = udev_device_get_subsystem(dev);
+                action = udev_device_get_action(dev) ?: "change";
+                name = udev_device_get_sysname(dev);
+                log_debug("uevent %s %s %s", strempty(subsystem), action, strempty(name));
 
-        if (subsystem && name && streq(subsystem, "dax") && strncmp(name, "dax", 3) == 0)
-                handle_dax_event(m, action, name);
-        else if (subsystem && streq(subsystem, "memory"))
-                manager_memory_event(m, name);
+                if (subsystem && name && streq(subsystem, "dax") && strncmp(name, "dax", 3) == 0) {
+                        /* Block events queued before this one are older: settle them first. */
+                        flush_dirty(m);
+                        handle_dax_event(m, action, name);
+                } else if (subsystem && streq(subsystem, "memory")) {
+                        Device *d = memory_block_owner(m, name);
 
-        udev_device_unref(dev);
+                        if (d)
+                                d->dirty = true;
+                }
+                udev_device_unref(dev);
+        }
+        flush_dirty(m);
         return 0;
 }
 

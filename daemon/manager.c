@@ -58,11 +58,45 @@ int manager_new(sd_event *e, const ManagerConfig *c, Manager **ret) {
         return 0;
 }
 
+static int on_stop_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+
+        log_warning("The running step did not end in time; leaving it to the kernel's rollback.");
+        manager_stopped(m);
+        return 0;
+}
+
+void manager_stop(Manager *m) {
+        int r;
+
+        if (m->stopping)
+                return;
+        m->stopping = true;
+        /* Nothing new starts; queued callers hear Cancelled while the bus is still up. */
+        manager_udev_stop(m);
+        r = queue_stop(m->queue);
+        if (r == 0) {
+                manager_stopped(m);
+                return;
+        }
+        log_info("Waiting for the running step to roll back.");
+        r = sd_event_add_time_relative(m->event, &m->stop_source, CLOCK_MONOTONIC, MANAGER_STOP_TIMEOUT_USEC, 0,
+                                       on_stop_timeout, m);
+        if (r < 0)
+                manager_stopped(m);
+}
+
+void manager_stopped(Manager *m) {
+        m->stop_source = sd_event_source_disable_unref(m->stop_source);
+        (void) sd_event_exit(m->event, 0);
+}
+
 Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
         m->stopping = true;
-        /* Kills a running step: the kernel rolls it back, so stopping never changes memory. */
+        m->stop_source = sd_event_source_disable_unref(m->stop_source);
+        /* SIGKILLs a step still running: the kernel rolls it back, so stopping never changes memory. */
         m->queue = queue_free(m->queue);
         manager_udev_stop(m);
         for (size_t i = 0; i < m->n_devices; i++)
@@ -162,7 +196,10 @@ int manager_add_device(Manager *m, const char *name, Device **ret) {
         d->last_change_usec = now_usec(CLOCK_REALTIME);
         manager_note_kernel_attr(m, d->status.attr);
 
-        r = override_store_load(m->state_dir, name, &o);
+        _cleanup_free_ char *identity = device_identity(d);
+        if (!identity)
+                return -ENOMEM;
+        r = override_store_load(m->state_dir, name, identity, &o);
         if (r < 0)
                 log_warning_errno(r, "%s: cannot read stored override, ignoring: %m", name);
         else if (r > 0) {
@@ -309,8 +346,13 @@ int manager_apply_device(Manager *m, Device *d, sd_bus_message *waiter) {
         Job *job;
         int r;
 
-        if (want < 0 || want == POLICY_STATE_IGNORE)
+        if (m->stopping)
+                return -ESHUTDOWN;
+        if (want < 0 || want == POLICY_STATE_IGNORE) {
+                /* Nothing is wanted of it any more: a job still queued for it has no reason left. */
+                queue_cancel_device(m->queue, d->name);
                 return 0;
+        }
         /* Already there and nothing in flight that would move it elsewhere. */
         if (device_is_satisfied(d) && queue_device_transition(m->queue, d->name) == TRANSITION_IDLE)
                 return 0;
@@ -319,8 +361,13 @@ int manager_apply_device(Manager *m, Device *d, sd_bus_message *waiter) {
         r = queue_submit(m->queue, d->name, &req, waiter ? sd_bus_message_ref(waiter) : NULL, &job);
         if (r < 0) {
                 sd_bus_message_unref(waiter);
+                if (r == -ESHUTDOWN)
+                        return r;
                 return log_error_errno(r, "%s: cannot queue transition: %m", d->name);
         }
+        if (r > 0)
+                /* The job already under way heads there: it answers this caller too. */
+                return 1;
 
         audit_emit(&(AuditRecord) {
                         .kind = AUDIT_TRANSITION_QUEUED,

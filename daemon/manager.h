@@ -41,7 +41,14 @@ struct Manager {
         DaxAttr kernel_attr;            /* what kmem-bound devices showed last */
         unsigned queue_length_announced;
         bool stopping;
+        sd_event_source *stop_source;
 };
+
+/*
+ * How long a stop waits for the running step to roll back (the queue sends
+ * SIGKILL after QUEUE_KILL_GRACE_USEC): below the unit's TimeoutStopSec=30s.
+ */
+#define MANAGER_STOP_TIMEOUT_USEC (QUEUE_KILL_GRACE_USEC + 5 * USEC_PER_SEC)
 
 typedef struct Manager Manager;
 
@@ -51,6 +58,14 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Manager *, manager_free);
 
 /* Load policy, enumerate devices, start following udev, queue what policy asks. */
 int manager_startup(Manager *m);
+/*
+ * SIGTERM: cancel queued jobs (their callers get Cancelled), stop a running
+ * step (the kernel, or the per-block loop, rolls it back) and leave the
+ * event loop once it has ended, or after MANAGER_STOP_TIMEOUT_USEC.
+ */
+void manager_stop(Manager *m);
+/* The queue is empty: leave the event loop. */
+void manager_stopped(Manager *m);
 /* Re-read policy and re-plan every device. Reports files loaded/rejected. */
 int manager_reload(Manager *m, unsigned *ret_loaded, unsigned *ret_rejected);
 

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -19,12 +20,14 @@ struct Job {
         Job *prev, *next;
         char *device;
         JobRequest req;
-        void *waiter;
+        void **waiters;
+        size_t n_waiters;
 
-        unsigned steps_run;
+        unsigned steps_run;     /* in this attempt */
         unsigned attempts_left;
         bool superseded;        /* a newer job for the device is queued behind */
-        bool timed_out;         /* the current step was killed by the timeout */
+        bool timed_out;         /* the current step was stopped by the timeout */
+        bool waiting;           /* waiting for a retry: not at the head of the queue */
         int last_error;
         bool last_step_ok;      /* the previous step returned success */
 
@@ -38,8 +41,10 @@ struct Job {
         DaxState step_state;
         usec_t step_started_usec;
         pid_t pid;
-        int result_fd;
-        sd_event_source *child_source, *timeout_source, *retry_source;
+        int channel;            /* worker → daemon: log records and the result */
+        bool has_result;
+        int result;
+        sd_event_source *child_source, *channel_source, *timeout_source, *kill_source, *retry_source;
 };
 
 struct Queue {
@@ -51,6 +56,7 @@ struct Queue {
         unsigned n_jobs;
         sd_event_source *dispatch_source;
         char *lock_path;
+        bool stopping;
 };
 
 static const char * const transition_table[_TRANSITION_MAX] = {
@@ -78,7 +84,8 @@ const char *job_result_to_string(JobResult r) {
 
 const char *job_device(const Job *j) { return j->device; }
 const JobRequest *job_request(const Job *j) { return &j->req; }
-void *job_waiter(const Job *j) { return j->waiter; }
+size_t job_n_waiters(const Job *j) { return j->n_waiters; }
+void *job_waiter(const Job *j, size_t i) { return i < j->n_waiters ? j->waiters[i] : NULL; }
 usec_t job_started_usec(const Job *j) { return j->started_usec; }
 DaxMode job_from_mode(const Job *j) { return j->from_mode; }
 DaxState job_from_state(const Job *j) { return j->from_state; }
@@ -101,6 +108,19 @@ static void notify_device(Queue *q, const char *device) {
                 q->ops->device_changed(q->userdata, device);
 }
 
+static int job_add_waiter(Job *j, void *waiter) {
+        void **n;
+
+        if (!waiter)
+                return 0;
+        n = realloc(j->waiters, sizeof(void *) * (j->n_waiters + 1));
+        if (!n)
+                return -ENOMEM;
+        n[j->n_waiters++] = waiter;
+        j->waiters = n;
+        return 0;
+}
+
 static void list_unlink(Queue *q, Job *j) {
         if (j->prev)
                 j->prev->next = j->next;
@@ -116,22 +136,38 @@ static void list_unlink(Queue *q, Job *j) {
 
 static void step_cleanup(Job *j) {
         j->child_source = sd_event_source_disable_unref(j->child_source);
+        j->channel_source = sd_event_source_disable_unref(j->channel_source);
         j->timeout_source = sd_event_source_disable_unref(j->timeout_source);
-        if (j->result_fd >= 0)
-                close(j->result_fd);
-        j->result_fd = -EBADF;
+        j->kill_source = sd_event_source_disable_unref(j->kill_source);
+        if (j->channel >= 0)
+                close(j->channel);
+        j->channel = -EBADF;
         j->pid = 0;
 }
 
-/* Remove the job from the queue, answer its waiter and free it. */
+static void dispatch_later(Queue *q) {
+        if (q->dispatch_source && !q->stopping)
+                (void) sd_event_source_set_enabled(q->dispatch_source, SD_EVENT_ONESHOT);
+}
+
+static void maybe_stopped(Queue *q) {
+        if (q->stopping && !q->head && q->ops->stopped)
+                q->ops->stopped(q->userdata);
+}
+
+/* Remove the job from the queue, answer its waiters and free it. */
 static void job_finish(Job *j, JobResult result, int error) {
         Queue *q = j->queue;
         _cleanup_free_ char *device = NULL;
 
         if (j->pid > 0) {
-                /* Only reached when the queue goes away: let the kernel roll the step back. */
+                /*
+                 * Only reached when the queue is freed with a worker still
+                 * running (a stop that outlived its bound): the kernel rolls
+                 * the step back; waiting here could block on the kernel.
+                 */
                 (void) kill(j->pid, SIGKILL);
-                (void) waitpid(j->pid, NULL, 0);
+                (void) waitpid(j->pid, NULL, WNOHANG);
         }
         step_cleanup(j);
         j->retry_source = sd_event_source_disable_unref(j->retry_source);
@@ -139,14 +175,39 @@ static void job_finish(Job *j, JobResult result, int error) {
         list_unlink(q, j);
         if (q->running == j) {
                 q->running = NULL;
-                if (q->dispatch_source)
-                        (void) sd_event_source_set_enabled(q->dispatch_source, SD_EVENT_ONESHOT);
+                dispatch_later(q);
         }
 
         q->ops->job_finished(q->userdata, j, result, error);
         device = j->device;
+        free(j->waiters);
         free(j);
         notify_device(q, device);
+}
+
+static int on_kill(sd_event_source *s, uint64_t usec, void *userdata) {
+        Job *j = userdata;
+
+        log_warning("%s: the step did not end within %" PRIu64 " s of being stopped, killing it.",
+                    j->device, QUEUE_KILL_GRACE_USEC / USEC_PER_SEC);
+        (void) kill(j->pid, SIGKILL);
+        return 0;
+}
+
+/*
+ * SIGTERM first: for a whole-device write it is fatal (the worker keeps the
+ * default action), so the kernel rolls back; the per-block loop catches it
+ * and puts its blocks back before exiting. SIGKILL only if that hangs.
+ */
+static void job_stop_worker(Job *j) {
+        Queue *q = j->queue;
+
+        if (j->pid <= 0 || j->kill_source)
+                return;
+        (void) kill(j->pid, SIGTERM);
+        if (sd_event_add_time_relative(q->event, &j->kill_source, CLOCK_MONOTONIC, QUEUE_KILL_GRACE_USEC, 0,
+                                       on_kill, j) < 0)
+                (void) kill(j->pid, SIGKILL);
 }
 
 static int on_step_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
@@ -155,18 +216,22 @@ static int on_step_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
         log_warning("%s: step timed out after %" PRIu64 " ms, cancelling it.",
                     j->device, j->req.timeout_usec / USEC_PER_MSEC);
         j->timed_out = true;
-        /* A fatal signal: the kernel's hotplug path sees it and rolls back. */
-        (void) kill(j->pid, SIGKILL);
+        job_stop_worker(j);
         return 0;
 }
 
-static int job_run_next(Job *j);
+static int job_continue(Job *j, int error);
 
 static int on_retry(sd_event_source *s, uint64_t usec, void *userdata) {
         Job *j = userdata;
+        Queue *q = j->queue;
 
         j->retry_source = sd_event_source_disable_unref(j->retry_source);
-        return job_run_next(j);
+        j->waiting = false;
+        /* Back in line at its old place; it runs as soon as the running step is done. */
+        if (!q->running)
+                dispatch_later(q);
+        return 0;
 }
 
 /* A step failed: retry after the delay if attempts are left, else give up. */
@@ -181,26 +246,67 @@ static void job_step_failed(Job *j, int error) {
         }
         j->attempts_left--;
         j->timed_out = false;
+        j->steps_run = 0;
         log_info("%s: retrying in %" PRIu64 " ms (%u attempts left).", j->device,
                  j->req.retry_delay_usec / USEC_PER_MSEC, j->attempts_left);
-        /* The job keeps its place at the head: steps stay strictly serialized. */
         r = sd_event_add_time_relative(q->event, &j->retry_source, CLOCK_MONOTONIC,
                                        j->req.retry_delay_usec, 0, on_retry, j);
-        if (r < 0)
+        if (r < 0) {
                 job_finish(j, JOB_FAILED, r);
+                return;
+        }
+        /* The delay must not hold up other devices: leave the head of the queue meanwhile. */
+        j->waiting = true;
+        q->running = NULL;
+        dispatch_later(q);
+        notify_device(q, j->device);
+}
+
+/* Log records of the worker: 'L', level, errno, text. The result: 'R', value. */
+#define WORKER_RECORD_MAX 2048
+
+static void drain_worker(Job *j) {
+        char buf[WORKER_RECORD_MAX + 16];
+
+        for (;;) {
+                ssize_t n = recv(j->channel, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+                int32_t a, b;
+
+                if (n <= 0)
+                        break;
+                if (buf[0] == 'R' && n == 1 + (ssize_t) sizeof(int32_t)) {
+                        memcpy(&a, buf + 1, sizeof(a));
+                        j->result = a;
+                        j->has_result = true;
+                } else if (buf[0] == 'L' && n > 1 + 2 * (ssize_t) sizeof(int32_t)) {
+                        memcpy(&a, buf + 1, sizeof(a));
+                        memcpy(&b, buf + 1 + sizeof(a), sizeof(b));
+                        buf[n] = '\0';
+                        log_full_errno(a, b, "%s: %s", j->device, buf + 1 + 2 * sizeof(int32_t));
+                }
+        }
+}
+
+/* Read as it comes: a worker logging much must not block on a full socket. */
+static int on_worker_output(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        Job *j = userdata;
+
+        drain_worker(j);
+        if (revents & (EPOLLHUP | EPOLLERR))
+                /* Nothing more will come; the child source reports the exit. */
+                j->channel_source = sd_event_source_disable_unref(j->channel_source);
+        return 0;
 }
 
 static int on_step_exited(sd_event_source *s, const siginfo_t *si, void *userdata) {
         Job *j = userdata;
         Queue *q = j->queue;
-        int error = -EINTR;
-        ssize_t n;
+        int error;
 
-        n = read(j->result_fd, &error, sizeof(error));
-        if (n != (ssize_t) sizeof(error))
-                /* No result: the child died mid-step (our timeout, or a crash). */
-                error = j->timed_out ? -ETIME : -EINTR;
-        else if (j->timed_out && error == 0)
+        drain_worker(j);
+        /* No result: the worker died mid-step (stopped by us, or a crash). */
+        error = j->has_result ? j->result : j->timed_out ? -ETIME : -EINTR;
+        if (j->timed_out && error == 0)
                 /* The step finished just as the timer fired: it did succeed. */
                 j->timed_out = false;
         step_cleanup(j);
@@ -210,15 +316,16 @@ static int on_step_exited(sd_event_source *s, const siginfo_t *si, void *userdat
                 q->ops->step_finished(q->userdata, j, &j->step, error,
                                       now_usec(CLOCK_MONOTONIC) - j->step_started_usec);
 
+        if (q->stopping) {
+                job_finish(j, JOB_CANCELLED, -ECANCELED);
+                maybe_stopped(q);
+                return 0;
+        }
         if (j->superseded) {
                 job_finish(j, JOB_SUPERSEDED, 0);
                 return 0;
         }
-        if (error < 0) {
-                job_step_failed(j, error);
-                return 0;
-        }
-        (void) job_run_next(j);
+        (void) job_continue(j, error);
         return 0;
 }
 
@@ -239,7 +346,7 @@ static void take_step_lock(const char *path) {
 
         if (!path)
                 return;
-        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW, 0600);
         if (fd < 0)
                 return;         /* no lock is better than no step */
         while (flock(fd, LOCK_EX) < 0 && errno == EINTR)
@@ -249,7 +356,8 @@ static void take_step_lock(const char *path) {
 
 _noreturn_ static void run_in_child(Job *j, int fd, pid_t parent) {
         sigset_t ss;
-        int r;
+        char rec[1 + sizeof(int32_t)] = { 'R' };
+        int32_t r;
 
         /*
          * If the daemon dies (kill -9, crash), the step dies with it: the kernel
@@ -262,19 +370,25 @@ _noreturn_ static void run_in_child(Job *j, int fd, pid_t parent) {
         /*
          * Keep nothing of the daemon's: a worker still unwinding in the kernel
          * after the daemon died must not hold its bus connection (and with it
-         * the bus name the restarted daemon needs).
+         * the bus name the restarted daemon needs). That closes libsystemd's
+         * journal socket too, so log lines go to the daemon over fd.
          */
         close_other_fds(fd);
+        log_set_forward_fd(fd);
         take_step_lock(j->queue->lock_path);
 
-        /* Default dispositions: a timeout's SIGKILL must be fatal, nothing inherited blocked. */
+        /*
+         * Default dispositions, nothing blocked: SIGTERM (a timeout or stop)
+         * is fatal unless the step installs its own handler to roll back.
+         */
         sigemptyset(&ss);
         (void) sigprocmask(SIG_SETMASK, &ss, NULL);
         (void) signal(SIGTERM, SIG_DFL);
         (void) signal(SIGINT, SIG_DFL);
 
         r = j->queue->ops->run_step(j->queue->userdata, j->device, &j->step, j->req.memmap_on_memory);
-        (void) write(fd, &r, sizeof(r));
+        memcpy(rec + 1, &r, sizeof(r));
+        (void) send(fd, rec, sizeof(rec), MSG_NOSIGNAL);
         _exit(0);
 }
 
@@ -288,7 +402,8 @@ static int job_spawn_step(Job *j, const Step *step) {
         if (q->ops->step_started)
                 q->ops->step_started(q->userdata, j, step);
 
-        if (pipe2(fds, O_CLOEXEC) < 0)
+        /* Datagrams keep the worker's records apart. */
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) < 0)
                 return -errno;
         parent = getpid();
         pid = fork();
@@ -304,8 +419,13 @@ static int job_spawn_step(Job *j, const Step *step) {
         }
         close(fds[1]);
         j->pid = pid;
-        j->result_fd = fds[0];
+        j->channel = fds[0];
+        j->has_result = false;
         j->step_started_usec = now_usec(CLOCK_MONOTONIC);
+
+        r = sd_event_add_io(q->event, &j->channel_source, j->channel, EPOLLIN, on_worker_output, j);
+        if (r < 0)
+                return r;
 
         r = sd_event_add_child(q->event, &j->child_source, pid, WEXITED, on_step_exited, j);
         if (r < 0)
@@ -319,8 +439,13 @@ static int job_spawn_step(Job *j, const Step *step) {
         return 0;
 }
 
-/* Re-read the device, plan, and either finish or start the next step. */
-static int job_run_next(Job *j) {
+/*
+ * Re-read the device and plan. A device already where it should be is done,
+ * whatever the last step returned (a timeout the kernel completed anyway is
+ * no failure); a gone one is removed; otherwise a failed step is retried
+ * or fails the job, a successful one leads to the next step.
+ */
+static int job_continue(Job *j, int error) {
         Queue *q = j->queue;
         DaxMode mode;
         DaxState state;
@@ -343,6 +468,10 @@ static int job_run_next(Job *j) {
                 job_finish(j, JOB_DONE, 0);
                 return 0;
         }
+        if (error < 0) {
+                job_step_failed(j, error);
+                return 0;
+        }
         if (j->last_step_ok && mode == j->step_mode && state == j->step_state &&
             memcmp(&plan.steps[0], &j->step, sizeof(Step)) == 0) {
                 /* The kernel took the step but nothing moved: repeating it will not help. */
@@ -359,6 +488,12 @@ static int job_run_next(Job *j) {
         j->step_state = state;
         r = job_spawn_step(j, &plan.steps[0]);
         if (r < 0) {
+                if (j->pid > 0) {
+                        /* Forked, but cannot be watched: stop it and give up the job. */
+                        (void) kill(j->pid, SIGKILL);
+                        (void) waitpid(j->pid, NULL, 0);
+                        j->pid = 0;
+                }
                 step_cleanup(j);
                 job_finish(j, JOB_FAILED, r);
         }
@@ -367,19 +502,26 @@ static int job_run_next(Job *j) {
 
 static int on_dispatch(sd_event_source *s, void *userdata) {
         Queue *q = userdata;
-        Job *j = q->head;
+        Job *j;
 
-        if (q->running || !j)
+        if (q->running || q->stopping)
+                return 0;
+        for (j = q->head; j && j->waiting; j = j->next)
+                ;
+        if (!j)
                 return 0;
 
         q->running = j;
-        j->started_usec = now_usec(CLOCK_MONOTONIC);
-        if (q->ops->read(q->userdata, j->device, &j->from_mode, &j->from_state, &(bool) { false }) < 0) {
-                j->from_mode = _DAX_MODE_INVALID;
-                j->from_state = _DAX_STATE_INVALID;
+        j->last_step_ok = false;
+        if (j->started_usec == 0) {
+                j->started_usec = now_usec(CLOCK_MONOTONIC);
+                if (q->ops->read(q->userdata, j->device, &j->from_mode, &j->from_state, &(bool) { false }) < 0) {
+                        j->from_mode = _DAX_MODE_INVALID;
+                        j->from_state = _DAX_STATE_INVALID;
+                }
         }
         notify_device(q, j->device);
-        return job_run_next(j);
+        return job_continue(j, 0);
 }
 
 int queue_new(sd_event *e, const QueueOps *ops, void *userdata, Queue **ret) {
@@ -414,6 +556,7 @@ int queue_new(sd_event *e, const QueueOps *ops, void *userdata, Queue **ret) {
 Queue *queue_free(Queue *q) {
         if (!q)
                 return NULL;
+        q->stopping = true;
         q->dispatch_source = sd_event_source_disable_unref(q->dispatch_source);
         while (q->head)
                 job_finish(q->head, JOB_CANCELLED, -ECANCELED);
@@ -421,6 +564,22 @@ Queue *queue_free(Queue *q) {
         free(q->lock_path);
         free(q);
         return NULL;
+}
+
+int queue_stop(Queue *q) {
+        Job *j, *next;
+
+        q->stopping = true;
+        for (j = q->head; j; j = next) {
+                next = j->next;
+                if (j != q->running)
+                        job_finish(j, JOB_CANCELLED, -ECANCELED);
+        }
+        if (!q->running)
+                return 0;
+        /* The running job ends when its worker has exited (on_step_exited). */
+        job_stop_worker(q->running);
+        return 1;
 }
 
 int queue_set_lock_path(Queue *q, const char *path) {
@@ -443,28 +602,49 @@ static Job *find_queued(Queue *q, const char *device) {
         return NULL;
 }
 
+static Job *find_running(Queue *q, const char *device) {
+        if (q->running && streq(q->running->device, device) && !q->running->superseded)
+                return q->running;
+        return NULL;
+}
+
 int queue_submit(Queue *q, const char *device, const JobRequest *req, void *waiter, Job **ret) {
         Job *j, *old;
+        int r;
+
+        if (q->stopping)
+                return -ESHUTDOWN;
+
+        /* The same order again (a reload, Apply, a repeated SetState): answer it with the job doing it. */
+        old = find_queued(q, device) ?: find_running(q, device);
+        if (old && old->req.desired == req->desired) {
+                r = job_add_waiter(old, waiter);
+                if (r < 0)
+                        return r;
+                if (ret)
+                        *ret = old;
+                return 1;
+        }
 
         j = calloc(1, sizeof(Job));
         if (!j)
                 return -ENOMEM;
         j->device = strdup(device);
-        if (!j->device) {
+        if (!j->device || job_add_waiter(j, waiter) < 0) {
+                free(j->device);
                 free(j);
                 return -ENOMEM;
         }
         j->queue = q;
         j->req = *req;
-        j->waiter = waiter;
         j->attempts_left = req->retries;
-        j->result_fd = -EBADF;
+        j->channel = -EBADF;
         j->from_mode = _DAX_MODE_INVALID;
         j->from_state = _DAX_STATE_INVALID;
 
         old = find_queued(q, device);
         if (old) {
-                /* Take the older request's place in line; its caller learns it was superseded. */
+                /* Take the older request's place in line; its callers learn it was superseded. */
                 j->prev = old->prev;
                 j->next = old;
                 if (old->prev)
@@ -488,7 +668,7 @@ int queue_submit(Queue *q, const char *device, const JobRequest *req, void *wait
         }
 
         if (!q->running)
-                (void) sd_event_source_set_enabled(q->dispatch_source, SD_EVENT_ONESHOT);
+                dispatch_later(q);
         notify_device(q, device);
         if (ret)
                 *ret = j;
@@ -501,4 +681,13 @@ void queue_forget_device(Queue *q, const char *device) {
         /* The running job notices at its next re-read (-ENOENT). */
         while ((j = find_queued(q, device)))
                 job_finish(j, JOB_REMOVED, -ENODEV);
+}
+
+void queue_cancel_device(Queue *q, const char *device) {
+        Job *j;
+
+        while ((j = find_queued(q, device)))
+                job_finish(j, JOB_SUPERSEDED, 0);
+        if (q->running && streq(q->running->device, device))
+                q->running->superseded = true;
 }

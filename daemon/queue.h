@@ -7,10 +7,16 @@
  * time, re-reads the device and plans again until the device is where it was
  * asked to be.
  *
- * A step runs in a forked child so the event loop (and D-Bus) stays
- * responsive while the kernel offlines memory, and so a step that exceeds
- * its timeout can be ended with SIGKILL: the kernel sees the fatal signal,
- * rolls back and the write returns -EINTR in the dying child.
+ * A step runs in a forked child (the worker) so the event loop (and D-Bus)
+ * never waits on the kernel, and so a step that exceeds its timeout can be
+ * stopped: the worker gets SIGTERM (fatal for a whole-device write, so the
+ * kernel rolls back; the per-block loop catches it, rolls back the blocks
+ * it changed and exits), and SIGKILL only after QUEUE_KILL_GRACE_USEC.
+ * The worker's log lines and its result come back over a socket; the
+ * device is read again only once the worker has exited.
+ *
+ * A job that waits for a retry leaves the head of the queue: other devices'
+ * jobs run meanwhile, and a newer request for the device replaces it.
  *
  * The queue blocks SIGCHLD (sd-event child sources need that).
  */
@@ -63,24 +69,51 @@ typedef struct QueueOps {
         void (*step_finished)(void *userdata, Job *job, const Step *step, int error, usec_t duration);
         /* Optional: the device's Transition or the queue length may have changed. */
         void (*device_changed)(void *userdata, const char *device);
-        /* The job ends; its waiter must be answered here. Called exactly once per job. */
+        /* The job ends; its waiters must be answered here. Called exactly once per job. */
         void (*job_finished)(void *userdata, Job *job, JobResult result, int error);
+        /* Optional: queue_stop() finished (the last worker has exited). */
+        void (*stopped)(void *userdata);
 } QueueOps;
 
+/* How long a stopped worker (timeout, daemon stop) may take to roll back before SIGKILL. */
+#define QUEUE_KILL_GRACE_USEC (10 * USEC_PER_SEC)
+
 int queue_new(sd_event *e, const QueueOps *ops, void *userdata, Queue **ret);
-/* Kills a running step (the kernel rolls it back) and cancels every job. */
+/*
+ * Cancels every job; a queue still stopping its worker SIGKILLs it (the
+ * kernel rolls the step back) without waiting for it.
+ */
 Queue *queue_free(Queue *q);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Queue *, queue_free);
 
 /*
- * Queue a job. A job already queued (not running) for the device is
- * replaced in place and finishes with JOB_SUPERSEDED; a running one finishes
- * so after its current step. waiter is opaque (the D-Bus call to answer).
+ * Queue a job. A request for the state a queued or running job of the
+ * device already heads for joins that job (its waiter is answered with
+ * it). Otherwise a job queued (or waiting for a retry) for the device is
+ * replaced in place and finishes with JOB_SUPERSEDED; a running one
+ * finishes so after its current step. waiter is opaque (the D-Bus call to
+ * answer), may be NULL. Returns 0 for a new job, 1 when it joined one,
+ * -ESHUTDOWN once queue_stop() was called.
  */
 int queue_submit(Queue *q, const char *device, const JobRequest *req, void *waiter, Job **ret);
 
 /* The device went away: its queued jobs end with JOB_REMOVED. */
 void queue_forget_device(Queue *q, const char *device);
+
+/*
+ * Nothing is wanted of the device any more (override cleared, policy says
+ * ignore): its queued job ends with JOB_SUPERSEDED, a running one after its
+ * current step.
+ */
+void queue_cancel_device(Queue *q, const char *device);
+
+/*
+ * Stop: every queued job ends with JOB_CANCELLED at once; a running step is
+ * stopped (SIGTERM, SIGKILL after the grace period) and its job cancelled
+ * when the worker has exited. Returns 0 when nothing is left, 1 when
+ * ops->stopped will be called later.
+ */
+int queue_stop(Queue *q);
 
 /*
  * A file every worker holds an exclusive flock on while it runs its step,
@@ -93,11 +126,15 @@ Transition queue_device_transition(const Queue *q, const char *device);
 
 const char *job_device(const Job *j);
 const JobRequest *job_request(const Job *j);
-void *job_waiter(const Job *j);
+size_t job_n_waiters(const Job *j);
+void *job_waiter(const Job *j, size_t i);
 usec_t job_started_usec(const Job *j);
 /* What the device was when the job started running, for the audit record. */
 DaxMode job_from_mode(const Job *j);
 DaxState job_from_state(const Job *j);
 
-/* Upper bound of steps one job may take before it is declared stuck. */
+/*
+ * Upper bound of steps one attempt of a job may take before it is declared
+ * stuck (a plan has at most 3 steps; each retry starts counting again).
+ */
 #define JOB_STEPS_MAX 8

@@ -76,3 +76,15 @@ char *strjoin_path(const char *a, const char *b) {
                 return NULL;
         return s;
 }
+
+const char *arg_for_message(const char *s, char *buf, size_t size) {
+        size_t n = strlen(s);
+        bool ok = n <= 64;
+
+        for (size_t i = 0; ok && i < n; i++)
+                ok = s[i] >= 0x20 && s[i] < 0x7f;
+        if (ok)
+                return s;
+        snprintf(buf, size, "(%zu bytes)", n);
+        return buf;
+}

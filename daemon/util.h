@@ -33,6 +33,13 @@ int read_int(const char *path, int *ret);
  */
 int write_one_line(const char *path, const char *value);
 
+/*
+ * A caller's argument as an error message may quote it: itself when short
+ * and printable, else "(N bytes)". Clients send anything; replies and logs
+ * must not echo 100 KB or control characters back.
+ */
+const char *arg_for_message(const char *s, char *buf, size_t size);
+
 /* asprintf() into a fresh string; NULL on OOM. */
 char *strjoin_path(const char *a, const char *b);
 

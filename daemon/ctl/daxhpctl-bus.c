@@ -242,7 +242,9 @@ int fetch_devices(sd_bus *bus, DeviceList *ret, sd_bus_error *error) {
         }
         if (r < 0)
                 goto fail;
-        qsort(l.items, l.n, sizeof(DeviceProps), cmp_devices);
+        /* No devices: no array to sort (qsort must not get NULL). */
+        if (l.n > 0)
+                qsort(l.items, l.n, sizeof(DeviceProps), cmp_devices);
         *ret = l;
         return 0;
 fail:

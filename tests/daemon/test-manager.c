@@ -117,7 +117,14 @@ int main(void) {
         CHECK_STREQ(fake_read(root, DEVDIR "/hotplug"), "unplugged");
 
         /* A runtime override wins over policy and survives a restart. */
-        CHECK_EQ_INT(override_store_save(statedir, "dax0.0", POLICY_STATE_ONLINE), 0);
+        {
+                char *id = device_identity(d);
+
+                CHECK(id);
+                CHECK_STREQ(id, "/" DEVDIR " size=1073741824 start=0x100000000");
+                CHECK_EQ_INT(override_store_save(statedir, "dax0.0", id, POLICY_STATE_ONLINE), 0);
+                free(id);
+        }
         manager_free(m);
         m = start(e);
         d = manager_get_device(m, "dax0.0");

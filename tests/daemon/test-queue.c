@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "queue.h"
 #include "tests.h"
 
@@ -26,11 +27,13 @@ typedef struct Finished {
         JobResult result;
         int error;
         intptr_t waiter;
+        size_t n_waiters;
 } Finished;
 
 static Finished finished[64];
 static unsigned n_finished;
 static unsigned n_changed;
+static unsigned n_stopped;
 
 static void fake_path(char *buf, size_t size, const char *device, const char *what) {
         snprintf(buf, size, "%s/%s.%s", dir, device, what);
@@ -123,6 +126,25 @@ static int ops_run_step(void *userdata, const char *device, const Step *step, in
         }
         if (strncmp(device, "flaky", 5) == 0 && bump(device) < 3)
                 r = -EBUSY;
+        if (strncmp(device, "count", 5) == 0) {
+                bump(device);
+                r = -EBUSY;
+        }
+        if (strncmp(device, "chatty", 6) == 0) {
+                /* 2 MB of log lines, far more than a socket buffer: the daemon must read as they come. */
+                char line[1001];
+
+                memset(line, 'x', sizeof(line) - 1);
+                line[sizeof(line) - 1] = '\0';
+                log_set_max_level(LOG_DEBUG);   /* this worker only: the daemon drops them unprinted */
+                for (unsigned i = 0; i < 2000; i++)
+                        log_debug("%u %s", i, line);
+        }
+        if (strncmp(device, "late", 4) == 0) {
+                /* The kernel gets there, but only after the timeout fired. */
+                fake_set(device, DAX_MODE_SYSTEM_RAM, step->state);
+                sleep(30);
+        }
         if (r == 0 && fake_get(device, &mode, &state) < 0)
                 r = -ENOENT;
         if (r == 0) {
@@ -149,7 +171,34 @@ static void ops_job_finished(void *userdata, Job *job, JobResult result, int err
         snprintf(f->device, sizeof(f->device), "%s", job_device(job));
         f->result = result;
         f->error = error;
-        f->waiter = (intptr_t) job_waiter(job);
+        f->waiter = (intptr_t) job_waiter(job, 0);
+        f->n_waiters = job_n_waiters(job);
+}
+
+static void ops_stopped(void *userdata) {
+        n_stopped++;
+}
+
+static int attempts(const char *device) {
+        char p[256];
+        int n = 0;
+        FILE *f;
+
+        fake_path(p, sizeof(p), device, "attempts");
+        f = fopen(p, "re");
+        if (!f)
+                return 0;
+        if (fscanf(f, "%d", &n) != 1)
+                n = 0;
+        fclose(f);
+        return n;
+}
+
+static const Finished *finished_of(const char *device) {
+        for (unsigned i = 0; i < n_finished; i++)
+                if (streq(finished[i].device, device))
+                        return &finished[i];
+        return NULL;
 }
 
 static const QueueOps ops = {
@@ -157,6 +206,7 @@ static const QueueOps ops = {
         .run_step = ops_run_step,
         .device_changed = ops_device_changed,
         .job_finished = ops_job_finished,
+        .stopped = ops_stopped,
 };
 
 static void run_until(sd_event *e, unsigned n) {
@@ -294,10 +344,146 @@ static void test_retries(sd_event *e, Queue *q) {
         CHECK_EQ_INT(queue_submit(q, "busy", &r, NULL, NULL), 0);
 
         run_until(e, 2);
-        CHECK_EQ_INT(finished[0].result, JOB_DONE);     /* third attempt works */
-        CHECK_EQ_INT(finished[1].result, JOB_FAILED);
-        CHECK_EQ_INT(finished[1].error, -EBUSY);
+        CHECK_EQ_INT(finished_of("flaky")->result, JOB_DONE);     /* third attempt works */
+        CHECK_EQ_INT(finished_of("busy")->result, JOB_FAILED);
+        CHECK_EQ_INT(finished_of("busy")->error, -EBUSY);
         CHECK_EQ_INT(check_trace_serial(), 3 + 2);
+}
+
+/* Review finding 6: a retry delay must not hold up another device's job. */
+static void test_retry_releases_head(sd_event *e, Queue *q) {
+        JobRequest r = req(POLICY_STATE_ONLINE);
+
+        reset();
+        fake_set("count1", DAX_MODE_SYSTEM_RAM, DAX_STATE_UNPLUGGED);
+        fake_set("idle1", DAX_MODE_SYSTEM_RAM, DAX_STATE_UNPLUGGED);
+        r.retries = 1;
+        r.retry_delay_usec = 3 * USEC_PER_SEC;
+        CHECK_EQ_INT(queue_submit(q, "count1", &r, NULL, NULL), 0);
+        CHECK_EQ_INT(queue_submit(q, "idle1", REQ(POLICY_STATE_ONLINE), NULL, NULL), 0);
+        run_until(e, 1);
+        /* idle1 ran during count1's 3 s delay; count1 is still waiting, shown as queued. */
+        CHECK_STREQ(finished[0].device, "idle1");
+        CHECK_EQ_INT(finished[0].result, JOB_DONE);
+        CHECK_EQ_INT(attempts("count1"), 1);
+        CHECK_EQ_INT(queue_device_transition(q, "count1"), TRANSITION_QUEUED);
+        run_until(e, 2);
+        CHECK_EQ_INT(finished[1].result, JOB_FAILED);
+        CHECK_EQ_INT(attempts("count1"), 2);
+}
+
+/* Review finding 3: a newer request during the retry delay replaces the job; it never runs again. */
+static void test_supersede_during_retry(sd_event *e, Queue *q) {
+        JobRequest r = req(POLICY_STATE_ONLINE);
+
+        reset();
+        fake_set("count2", DAX_MODE_SYSTEM_RAM, DAX_STATE_UNPLUGGED);
+        r.retries = 5;
+        r.retry_delay_usec = 500 * USEC_PER_MSEC;
+        CHECK_EQ_INT(queue_submit(q, "count2", &r, (void *) 1, NULL), 0);
+        while (attempts("count2") < 1 || queue_device_transition(q, "count2") != TRANSITION_QUEUED)
+                CHECK(sd_event_run(e, 100 * USEC_PER_MSEC) >= 0);
+        /* Back to where it is: nothing to do, and the old order is gone. */
+        CHECK_EQ_INT(queue_submit(q, "count2", REQ(POLICY_STATE_UNPLUGGED), (void *) 2, NULL), 0);
+        CHECK_EQ_INT(finished[0].result, JOB_SUPERSEDED);
+        CHECK_EQ_INT(finished[0].waiter, 1);
+        run_until(e, 2);
+        CHECK_EQ_INT(finished[1].result, JOB_DONE);
+        CHECK_EQ_INT(finished[1].waiter, 2);
+        /* Wait past the old delay: no further attempt. */
+        for (usec_t t = now_usec(CLOCK_MONOTONIC) + USEC_PER_SEC; now_usec(CLOCK_MONOTONIC) < t; )
+                CHECK(sd_event_run(e, 100 * USEC_PER_MSEC) >= 0);
+        CHECK_EQ_INT(attempts("count2"), 1);
+}
+
+/* Review finding 7: the same order again joins the job doing it, and is answered with it. */
+static void test_same_request_joins(sd_event *e, Queue *q) {
+        reset();
+        fake_set("j", DAX_MODE_SYSTEM_RAM, DAX_STATE_ONLINE_KERNEL);
+        CHECK_EQ_INT(queue_submit(q, "j", REQ(POLICY_STATE_ONLINE_MOVABLE), (void *) 1, NULL), 0);
+        while (queue_device_transition(q, "j") != TRANSITION_RUNNING)
+                CHECK(sd_event_run(e, 100 * USEC_PER_MSEC) >= 0);
+        CHECK_EQ_INT(queue_submit(q, "j", REQ(POLICY_STATE_ONLINE_MOVABLE), (void *) 2, NULL), 1);
+        CHECK_EQ_INT(queue_submit(q, "j", REQ(POLICY_STATE_ONLINE_MOVABLE), NULL, NULL), 1);
+        CHECK_EQ_INT(queue_length(q), 1);
+        run_until(e, 1);
+        CHECK_EQ_INT(finished[0].result, JOB_DONE);
+        CHECK_EQ_INT(finished[0].n_waiters, 2);
+}
+
+/* Review finding 4: nothing wanted any more (reset, State=ignore) ends the queued job. */
+static void test_cancel_device(sd_event *e, Queue *q) {
+        reset();
+        fake_set("c1", DAX_MODE_SYSTEM_RAM, DAX_STATE_ONLINE_KERNEL);
+        fake_set("c2", DAX_MODE_SYSTEM_RAM, DAX_STATE_UNPLUGGED);
+        CHECK_EQ_INT(queue_submit(q, "c1", REQ(POLICY_STATE_ONLINE_MOVABLE), (void *) 1, NULL), 0);
+        CHECK_EQ_INT(queue_submit(q, "c2", REQ(POLICY_STATE_ONLINE), (void *) 2, NULL), 0);
+        queue_cancel_device(q, "c2");
+        CHECK_EQ_INT(finished[0].result, JOB_SUPERSEDED);
+        CHECK_EQ_INT(finished[0].waiter, 2);
+        run_until(e, 2);
+        CHECK_EQ_INT(finished[1].result, JOB_DONE);
+        CHECK_EQ_INT(check_trace_serial(), 2);     /* c1's two steps; nothing for c2 */
+}
+
+/* Review finding 8: Retries= is not capped by the per-attempt step bound. */
+static void test_many_retries(sd_event *e, Queue *q) {
+        JobRequest r = req(POLICY_STATE_ONLINE);
+
+        reset();
+        fake_set("count3", DAX_MODE_SYSTEM_RAM, DAX_STATE_UNPLUGGED);
+        r.retries = JOB_STEPS_MAX + 4;
+        r.retry_delay_usec = 1;
+        CHECK_EQ_INT(queue_submit(q, "count3", &r, NULL, NULL), 0);
+        run_until(e, 1);
+        CHECK_EQ_INT(finished[0].result, JOB_FAILED);
+        CHECK_EQ_INT(attempts("count3"), JOB_STEPS_MAX + 5);
+}
+
+/* Review finding 9: the kernel completed the step although it timed out: done, not a timeout. */
+static void test_timeout_but_done(sd_event *e, Queue *q) {
+        JobRequest r = req(POLICY_STATE_ONLINE);
+
+        reset();
+        fake_set("late", DAX_MODE_SYSTEM_RAM, DAX_STATE_UNPLUGGED);
+        r.timeout_usec = 300 * USEC_PER_MSEC;
+        CHECK_EQ_INT(queue_submit(q, "late", &r, NULL, NULL), 0);
+        run_until(e, 1);
+        CHECK_EQ_INT(finished[0].result, JOB_DONE);
+}
+
+/* A worker that logs much does not block on its log socket. */
+static void test_chatty_worker(sd_event *e, Queue *q) {
+        reset();
+        fake_set("chatty", DAX_MODE_SYSTEM_RAM, DAX_STATE_UNPLUGGED);
+        CHECK_EQ_INT(queue_submit(q, "chatty", REQ(POLICY_STATE_ONLINE), NULL, NULL), 0);
+        run_until(e, 1);
+        CHECK_EQ_INT(finished[0].result, JOB_DONE);
+}
+
+/* Stopping: queued callers hear Cancelled at once, the running step is stopped, then stopped(). */
+static void test_stop(sd_event *e) {
+        Queue *q = NULL;
+
+        reset();
+        n_stopped = 0;
+        CHECK_EQ_INT(queue_new(e, &ops, NULL, &q), 0);
+        fake_set("slow2", DAX_MODE_SYSTEM_RAM, DAX_STATE_UNPLUGGED);
+        fake_set("s2", DAX_MODE_SYSTEM_RAM, DAX_STATE_UNPLUGGED);
+        CHECK_EQ_INT(queue_submit(q, "slow2", REQ(POLICY_STATE_ONLINE), (void *) 1, NULL), 0);
+        CHECK_EQ_INT(queue_submit(q, "s2", REQ(POLICY_STATE_ONLINE), (void *) 2, NULL), 0);
+        while (queue_device_transition(q, "slow2") != TRANSITION_RUNNING)
+                CHECK(sd_event_run(e, 100 * USEC_PER_MSEC) >= 0);
+        CHECK_EQ_INT(queue_stop(q), 1);
+        CHECK_EQ_INT(n_finished, 1);
+        CHECK_EQ_INT(finished[0].waiter, 2);
+        CHECK_EQ_INT(finished[0].result, JOB_CANCELLED);
+        CHECK_EQ_INT(queue_submit(q, "s2", REQ(POLICY_STATE_ONLINE), NULL, NULL), -ESHUTDOWN);
+        run_until(e, 2);
+        CHECK_EQ_INT(finished[1].waiter, 1);
+        CHECK_EQ_INT(finished[1].result, JOB_CANCELLED);
+        CHECK_EQ_INT(n_stopped, 1);
+        queue_free(q);
 }
 
 static void test_timeout(sd_event *e, Queue *q) {
@@ -374,9 +560,17 @@ int main(void) {
         test_timeout(e, q);
         test_stuck(e, q);
         test_removed(e, q);
+        test_retry_releases_head(e, q);
+        test_supersede_during_retry(e, q);
+        test_same_request_joins(e, q);
+        test_cancel_device(e, q);
+        test_many_retries(e, q);
+        test_timeout_but_done(e, q);
+        test_chatty_worker(e, q);
         CHECK(n_changed > 0);
         queue_free(q);
         test_free_cancels(e);
+        test_stop(e);
 
         sd_event_unref(e);
         snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);

@@ -13,7 +13,9 @@ a write(2) from the daemon behaves like the real attribute:
       injected failure (inject())                        -> that errno, state rolled back
       writer signalled during a slow step (delay())     -> EINTR, state rolled back
   * writing the current state is a successful no-op;
-  * reads always return the live state.
+  * reads always return the live state; with set_read_blocks() they wait
+    while a transition of the device runs (the series' attribute read takes
+    the device lock).
 
 Every write is recorded in `self.writes` (device, value, result errno,
 sequence numbers of start/end, concurrent writers at start); `overlaps()`
@@ -98,9 +100,18 @@ class Device:
         self.block_fuse = {}             # stock kernel: block index -> FileServer of its state
         self.drifted = set()             # blocks toggled by "another actor"
         self.busy = threading.Lock()     # the device lock a transition holds
+        self.slow_read = False           # reads wait for the device lock (set_read_blocks)
+        self.reads = 0                   # attribute reads served
 
     # FUSE handler -------------------------------------------------------
     def read(self):
+        if self.slow_read:
+            # This series' attribute read takes the device lock, so it sleeps
+            # for as long as a transition of the device runs.
+            with self.busy:
+                pass
+        with self.fk.lock:
+            self.reads += 1
         return (self.fk._reported(self) + '\n').encode()
 
     def write(self, data, req):
@@ -122,6 +133,12 @@ class BlockStateFile:
             return b'offline\n' if self.dev.block_online.get(self.i) is None else b'online\n'
 
     def write(self, data, req):
+        # a slow block (set_delay): a signal to the writer ends the wait with EINTR, unchanged
+        if self.dev.delay and req.interrupted.wait(self.dev.delay):
+            with self.dev.fk.lock:
+                self.dev.fk.block_writes.append(('memory%d' % (self.dev.phys_start + self.i),
+                                                 data.decode(errors='replace').strip(), errno.EINTR))
+            raise OSError(errno.EINTR, os.strerror(errno.EINTR))
         err = self.dev.fk._block_write(self.dev, self.i, data.decode(errors='replace').strip())
         if err:
             raise OSError(err, os.strerror(err))
@@ -639,6 +656,16 @@ class FakeKernel:
     def set_delay(self, name, seconds):
         """Each block step of the next transitions of `name` takes this long."""
         self.devices[name].delay = seconds
+
+    def set_read_blocks(self, name, on=True):
+        """Reads of `name`'s attribute wait while a transition of it runs (the series' device lock)."""
+        self.devices[name].slow_read = on
+
+    def block_uevent(self, name, i, action='change'):
+        """A uevent of block i of `name` without any change (e.g. another tool's `udevadm trigger`)."""
+        with self.lock:
+            dev = self.devices[name]
+            self._uevent('/devices/system/memory/memory%d' % (dev.phys_start + i), action)
 
     def set_rollback_delay(self, name, seconds):
         """Rolling back an interrupted/failed transition of `name` takes this long."""

@@ -161,8 +161,11 @@ class FileServer:
             self._reply(unique, 0, struct.pack('=QII', 0, FOPEN_DIRECT_IO, 0))
         elif op == FUSE_READ:
             fh, off, size = struct.unpack_from('=QQI', body)
-            data = self.handler.read()
-            self._reply(unique, 0, data[off:off + size])
+            if getattr(self.handler, 'slow_read', False):
+                # a read that sleeps must not hold up this loop (INTERRUPT, other requests)
+                threading.Thread(target=self._do_read, args=(unique, off, size), daemon=True).start()
+            else:
+                self._do_read(unique, off, size)
         elif op == FUSE_WRITE:
             fh, off, size = struct.unpack_from('=QQI', body)
             data = body[40:40 + size]
@@ -188,6 +191,14 @@ class FileServer:
             self._reply(unique, 0)
         else:
             self._reply(unique, errno.ENOSYS)
+
+    def _do_read(self, unique, off, size):
+        try:
+            data = self.handler.read()
+        except OSError as e:
+            self._reply(unique, e.errno or errno.EIO)
+            return
+        self._reply(unique, 0, data[off:off + size])
 
     def _do_write(self, req, data, size):
         try:
