@@ -162,11 +162,31 @@ int bus_open_daemon(sd_bus **ret) {
 }
 
 int bus_fail(const char *what, const sd_bus_error *e, int r) {
-        if (e && sd_bus_error_is_set(e))
+        if (sd_bus_error_has_names(e, SD_BUS_ERROR_NAME_HAS_NO_OWNER, SD_BUS_ERROR_SERVICE_UNKNOWN))
+                fprintf(stderr, "Failed to %s: daxhpd is not running (start it with: systemctl start daxhpd).\n", what);
+        else if (e && sd_bus_error_is_set(e))
                 fprintf(stderr, "Failed to %s: %s: %s\n", what, e->name, strempty(e->message));
         else
                 fprintf(stderr, "Failed to %s: %s\n", what, strerror(r < 0 ? -r : r));
         return 1;
+}
+
+/* daxhpctl never bus-activates a stopped daemon: a client that looks must not
+ * start it, and one that changes state must not start a daemon the admin
+ * stopped (the bus answers NameHasNoOwner/ServiceUnknown, see bus_fail()). */
+int bus_call_look(sd_bus *bus, const char *path, const char *interface, const char *member,
+                  sd_bus_error *error, sd_bus_message **reply, const char *arg) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        int r;
+
+        r = sd_bus_message_new_method_call(bus, &m, DAXHP_BUS_NAME, path, interface, member);
+        if (r >= 0)
+                r = sd_bus_message_set_auto_start(m, false);
+        if (r >= 0 && arg)
+                r = sd_bus_message_append(m, "s", arg);
+        if (r < 0)
+                return r;
+        return sd_bus_call(bus, m, 0, error, reply);
 }
 
 void device_list_done(DeviceList *l) {
@@ -187,9 +207,8 @@ int fetch_devices(sd_bus *bus, DeviceList *ret, sd_bus_error *error) {
         DeviceList l = {};
         int r;
 
-        r = sd_bus_call_method(bus, DAXHP_BUS_NAME, DAXHP_MANAGER_PATH,
-                               "org.freedesktop.DBus.ObjectManager", "GetManagedObjects",
-                               error, &reply, "");
+        r = bus_call_look(bus, DAXHP_MANAGER_PATH, "org.freedesktop.DBus.ObjectManager",
+                          "GetManagedObjects", error, &reply, NULL);
         if (r < 0)
                 return r;
         r = sd_bus_message_enter_container(reply, 'a', "{oa{sa{sv}}}");
@@ -256,8 +275,8 @@ static int device_path(sd_bus *bus, const char *name, char **ret, sd_bus_error *
         const char *path;
         int r;
 
-        r = sd_bus_call_method(bus, DAXHP_BUS_NAME, DAXHP_MANAGER_PATH, DAXHP_MANAGER_INTERFACE,
-                               "GetDevice", error, &reply, "s", name);
+        r = bus_call_look(bus, DAXHP_MANAGER_PATH, DAXHP_MANAGER_INTERFACE, "GetDevice",
+                          error, &reply, name);
         if (r < 0)
                 return r;
         r = sd_bus_message_read(reply, "o", &path);
@@ -275,8 +294,8 @@ int fetch_device(sd_bus *bus, const char *name, DeviceProps *ret, sd_bus_error *
         r = device_path(bus, name, &p.path, error);
         if (r < 0)
                 return r;
-        r = sd_bus_call_method(bus, DAXHP_BUS_NAME, p.path, "org.freedesktop.DBus.Properties",
-                               "GetAll", error, &reply, "s", DAXHP_DEVICE_INTERFACE);
+        r = bus_call_look(bus, p.path, "org.freedesktop.DBus.Properties", "GetAll",
+                          error, &reply, DAXHP_DEVICE_INTERFACE);
         if (r >= 0)
                 r = device_props_read(reply, &p);
         if (r < 0) {
@@ -374,8 +393,8 @@ static int print_manager(sd_bus *bus, bool json, sd_bus_error *error) {
         size_t n_files = 0;
         int r;
 
-        r = sd_bus_call_method(bus, DAXHP_BUS_NAME, DAXHP_MANAGER_PATH, "org.freedesktop.DBus.Properties",
-                               "GetAll", error, &reply, "s", DAXHP_MANAGER_INTERFACE);
+        r = bus_call_look(bus, DAXHP_MANAGER_PATH, "org.freedesktop.DBus.Properties", "GetAll",
+                          error, &reply, DAXHP_MANAGER_INTERFACE);
         if (r < 0)
                 return r;
         r = sd_bus_message_enter_container(reply, 'a', "{sv}");
@@ -549,8 +568,7 @@ int verb_reload(int argc, char *argv[], bool json) {
         r = bus_connect(&bus);
         if (r)
                 return 1;
-        r = sd_bus_call_method(bus, DAXHP_BUS_NAME, DAXHP_MANAGER_PATH, DAXHP_MANAGER_INTERFACE,
-                               "Reload", &error, NULL, "");
+        r = bus_call_look(bus, DAXHP_MANAGER_PATH, DAXHP_MANAGER_INTERFACE, "Reload", &error, NULL, NULL);
         if (r < 0) {
                 r = bus_fail("reload", &error, r);
                 sd_bus_error_free(&error);
