@@ -222,9 +222,7 @@ done
     def prepare(self):
         """Install the staged daemon (meson install --destdir) and the policies."""
         self.vm.install_overlay()
-        check(self.run("test -x /usr/sbin/daxhpd || test -x /usr/bin/daxhpd || "
-                       "test -x /usr/libexec/daxhpd || test -x /usr/lib/daxhp/daxhpd")[0] == 0,
-              "daxhpd is not installed in the guest (no daemon in the tree under test?)")
+        self.check_install_layout()
         self.bs = self.block_size()
         # Which dax devices exist at boot (hmem is bound by the kernel at boot).
         out = self.sh("ls /sys/bus/dax/devices/ 2>/dev/null; true")
@@ -252,6 +250,30 @@ done
         self.write_policy("60-hmem.conf",
                           "[Match]\nProvider=hmem\n\n[Policy]\n"
                           "State=online_movable\nOnDrift=report\n")
+
+    def check_install_layout(self):
+        """README's `meson setup build && ninja -C build && meson install -C build`
+        (prefix /usr/local) left every file where Debian's systemd, dbus and
+        journal read it."""
+        for f in ("/usr/local/libexec/daxhpd", "/usr/local/bin/daxhpctl"):
+            check(self.run("test -x %s" % f)[0] == 0, "%s is not installed" % f)
+        rc, out = self.run("ls /usr/share/dbus-1/system.d/org.daxhp1.conf "
+                           "/etc/dbus-1/system.d/org.daxhp1.conf 2>/dev/null")
+        check(out.strip(), "bus policy not in a directory the system bus reads")
+        frag = self.sh("systemctl show -P FragmentPath daxhpd.service").strip()
+        check(frag.endswith("/systemd/system/daxhpd.service"), "systemd finds no daxhpd.service (%r)" % frag)
+        exe = self.sh("systemctl show -P ExecStart daxhpd.service")
+        check("/usr/local/libexec/daxhpd" in exe, "unit ExecStart= is %s" % exe)
+        check("daxhp" in self.sh("journalctl --list-catalog | grep -i daxhp || true"),
+              "the journal catalog is not live")
+        state = self.run("systemctl is-active daxhpd")[1].strip()
+        check(state != "active", "daxhpd runs before anyone started it")
+        # A client that only looks must not start the daemon.
+        rc, out = self.run("daxhpctl list")
+        check(rc == 1 and "not running" in out, "daxhpctl list without daxhpd: rc %d, %s" % (rc, out))
+        self.sh("sleep 1")
+        state = self.run("systemctl is-active daxhpd")[1].strip()
+        check(state != "active", "daxhpctl list started daxhpd")
 
     def step1(self):
         """systemctl start daxhpd -> active; introspection shows the contract."""
