@@ -344,6 +344,14 @@ done
         # memmap_on_memory may keep a few pages of each block for the memmap.
         if not (0.95 * online <= mt1 - mt0 <= online):
             errors.append("MemTotal grew by %d, blocks say %d" % (mt1 - mt0, online))
+        # What services order after: done now, so it returns at once and succeeds.
+        rc, out = self.run("systemctl start daxhp-wait-online.service && "
+                           "systemctl is-active daxhp-wait-online.service", timeout=150)
+        if rc != 0 or out.strip().splitlines()[-1:] != ["active"]:
+            errors.append("daxhp-wait-online.service: rc %d: %s" % (rc, out))
+        rc, out = self.run("daxhpctl wait --timeout=60 %s" % " ".join(sorted(self.devs.values())), timeout=90)
+        if rc != 0:
+            errors.append("daxhpctl wait: rc %d: %s" % (rc, out))
         check(not errors, "\n".join(errors))
 
     def step3(self):
@@ -471,8 +479,17 @@ done
                           "State=unplugged\nOnDrift=reapply\n" % self.regions[1])
         self.write_policy("40-broken.conf", "[Match]\nProvider=pmem\n\n[Policy]\nState=sideways\n")
         t0 = time.monotonic()
-        self.sh("systemctl reload daxhpd", timeout=120)
+        # ExecReload= is `daxhpctl reload`: synchronous, and it fails on a rejected file.
+        rc, out = self.run("systemctl reload daxhpd", timeout=120)
+        if rc == 0:
+            errors.append("systemctl reload succeeded although 40-broken.conf was rejected")
         check(self.run("systemctl is-active daxhpd")[1].strip() == "active", "not active after reload")
+        perr = self.props(MGR, MGR_IF, "PolicyErrors")["PolicyErrors"]
+        if not any(e[0] == "/etc/daxhp.d/40-broken.conf" and e[1] == 5 for e in perr):
+            errors.append("PolicyErrors does not name 40-broken.conf:5: %s" % perr)
+        rc, out = self.run("daxhpctl status")
+        if "40-broken.conf:5:" not in out:
+            errors.append("daxhpctl status does not show the rejected file:\n%s" % out)
         try:
             self.wait_state(dev, "unplugged")
             self.timings["reload-replan"] = time.monotonic() - t0
