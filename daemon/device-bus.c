@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bus-string.h"
 #include "log.h"
 #include "manager.h"
 #include "override-store.h"
@@ -28,7 +29,7 @@ static char **all_properties(void) {
                         const char *property, sd_bus_message *reply, void *userdata,           \
                         sd_bus_error *error) {                                                  \
                 const Device *d = userdata;                                                     \
-                return sd_bus_message_append(reply, "s", strempty(expr));                      \
+                return bus_append_string_safe(reply, expr);                                     \
         }
 
 DEFINE_STRING_GETTER(property_get_name, d->name);

@@ -7,6 +7,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "config.h"
+#include "bus-string.h"
 #include "log.h"
 #include "manager.h"
 
@@ -50,7 +51,38 @@ static int property_get_policy_files(sd_bus *bus, const char *path, const char *
         if (r < 0)
                 return r;
         for (size_t i = 0; i < n; i++) {
-                r = sd_bus_message_append(reply, "s", policy_file_path(policy_set_file(m->policies, i)));
+                r = bus_append_string_safe(reply, policy_file_path(policy_set_file(m->policies, i)));
+                if (r < 0)
+                        return r;
+        }
+        return sd_bus_message_close_container(reply);
+}
+
+/* Every error of the loaded policy set as (file, line, message): the files
+ * it rejected, and why. Warnings stay in the journal and `daxhpctl verify`. */
+static int property_get_policy_errors(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                      sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        size_t n = m->policies ? policy_set_n_diagnostics(m->policies) : 0;
+        int r;
+
+        r = sd_bus_message_open_container(reply, 'a', "(sus)");
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n; i++) {
+                const PolicyDiagnostic *d = policy_set_diagnostic(m->policies, i);
+
+                if (d->level != POLICY_DIAGNOSTIC_ERROR)
+                        continue;
+                r = sd_bus_message_open_container(reply, 'r', "sus");
+                if (r >= 0)
+                        r = bus_append_string_safe(reply, d->file);
+                if (r >= 0)
+                        r = sd_bus_message_append(reply, "u", d->line);
+                if (r >= 0)
+                        r = bus_append_string_safe(reply, d->message);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(reply);
                 if (r < 0)
                         return r;
         }
@@ -124,6 +156,8 @@ const sd_bus_vtable manager_vtable[] = {
                         SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("QueueLength", "u", property_get_queue_length, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("PolicyFiles", "as", property_get_policy_files, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("PolicyErrors", "a(sus)", property_get_policy_errors, 0,
+                        SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_METHOD_WITH_ARGS("ListDevices",
                                 SD_BUS_NO_ARGS,
                                 SD_BUS_RESULT("a(so)", devices),

@@ -320,6 +320,7 @@ int manager_reload(Manager *m, unsigned *ret_loaded, unsigned *ret_rejected) {
         if (r < 0)
                 return r;
         (void) manager_bus_send_changed(m, "PolicyFiles");
+        (void) manager_bus_send_changed(m, "PolicyErrors");
 
         for (size_t i = 0; i < m->n_devices; i++) {
                 Device *d = m->devices[i];

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
 #include <errno.h>
+#include <fnmatch.h>
 #include <inttypes.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -162,11 +163,31 @@ int bus_open_daemon(sd_bus **ret) {
 }
 
 int bus_fail(const char *what, const sd_bus_error *e, int r) {
-        if (e && sd_bus_error_is_set(e))
+        if (sd_bus_error_has_names(e, SD_BUS_ERROR_NAME_HAS_NO_OWNER, SD_BUS_ERROR_SERVICE_UNKNOWN))
+                fprintf(stderr, "Failed to %s: daxhpd is not running (start it with: systemctl start daxhpd).\n", what);
+        else if (e && sd_bus_error_is_set(e))
                 fprintf(stderr, "Failed to %s: %s: %s\n", what, e->name, strempty(e->message));
         else
                 fprintf(stderr, "Failed to %s: %s\n", what, strerror(r < 0 ? -r : r));
         return 1;
+}
+
+/* daxhpctl never bus-activates a stopped daemon: a client that looks must not
+ * start it, and one that changes state must not start a daemon the admin
+ * stopped (the bus answers NameHasNoOwner/ServiceUnknown, see bus_fail()). */
+int bus_call_look(sd_bus *bus, const char *path, const char *interface, const char *member,
+                  sd_bus_error *error, sd_bus_message **reply, const char *arg) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        int r;
+
+        r = sd_bus_message_new_method_call(bus, &m, DAXHP_BUS_NAME, path, interface, member);
+        if (r >= 0)
+                r = sd_bus_message_set_auto_start(m, false);
+        if (r >= 0 && arg)
+                r = sd_bus_message_append(m, "s", arg);
+        if (r < 0)
+                return r;
+        return sd_bus_call(bus, m, 0, error, reply);
 }
 
 void device_list_done(DeviceList *l) {
@@ -187,9 +208,8 @@ int fetch_devices(sd_bus *bus, DeviceList *ret, sd_bus_error *error) {
         DeviceList l = {};
         int r;
 
-        r = sd_bus_call_method(bus, DAXHP_BUS_NAME, DAXHP_MANAGER_PATH,
-                               "org.freedesktop.DBus.ObjectManager", "GetManagedObjects",
-                               error, &reply, "");
+        r = bus_call_look(bus, DAXHP_MANAGER_PATH, "org.freedesktop.DBus.ObjectManager",
+                          "GetManagedObjects", error, &reply, NULL);
         if (r < 0)
                 return r;
         r = sd_bus_message_enter_container(reply, 'a', "{oa{sa{sv}}}");
@@ -258,8 +278,8 @@ static int device_path(sd_bus *bus, const char *name, char **ret, sd_bus_error *
         const char *path;
         int r;
 
-        r = sd_bus_call_method(bus, DAXHP_BUS_NAME, DAXHP_MANAGER_PATH, DAXHP_MANAGER_INTERFACE,
-                               "GetDevice", error, &reply, "s", name);
+        r = bus_call_look(bus, DAXHP_MANAGER_PATH, DAXHP_MANAGER_INTERFACE, "GetDevice",
+                          error, &reply, name);
         if (r < 0)
                 return r;
         r = sd_bus_message_read(reply, "o", &path);
@@ -277,8 +297,8 @@ int fetch_device(sd_bus *bus, const char *name, DeviceProps *ret, sd_bus_error *
         r = device_path(bus, name, &p.path, error);
         if (r < 0)
                 return r;
-        r = sd_bus_call_method(bus, DAXHP_BUS_NAME, p.path, "org.freedesktop.DBus.Properties",
-                               "GetAll", error, &reply, "s", DAXHP_DEVICE_INTERFACE);
+        r = bus_call_look(bus, p.path, "org.freedesktop.DBus.Properties", "GetAll",
+                          error, &reply, DAXHP_DEVICE_INTERFACE);
         if (r >= 0)
                 r = device_props_read(reply, &p);
         if (r < 0) {
@@ -293,16 +313,28 @@ static const char *or_dash(const char *s) {
         return isempty(s) ? "-" : s;
 }
 
+/* No pattern: every device; else those whose name matches one glob. */
+static bool name_matches(const char *name, char **patterns, int n) {
+        if (n == 0)
+                return true;
+        for (int i = 0; i < n; i++)
+                if (fnmatch(patterns[i], strempty(name), 0) == 0)
+                        return true;
+        return false;
+}
+
 int verb_list(int argc, char *argv[], bool json) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         sd_bus_error error = SD_BUS_ERROR_NULL;
         DeviceList l = {};
+        size_t shown = 0;
         int r;
 
-        if (argc > 1) {
-                fprintf(stderr, "list takes no arguments.\n");
-                return 2;
-        }
+        for (int i = 1; i < argc; i++)
+                if (argv[i][0] == '-') {
+                        fprintf(stderr, "list: unknown option '%s'.\n", argv[i]);
+                        return 2;
+                }
         r = bus_connect(&bus);
         if (r)
                 return 1;
@@ -318,22 +350,28 @@ int verb_list(int argc, char *argv[], bool json) {
                 json_begin(&w, stdout);
                 json_array_open(&w);
                 for (size_t i = 0; i < l.n; i++)
-                        props_to_json(&w, &l.items[i]);
+                        if (name_matches(l.items[i].name, argv + 1, argc - 1))
+                                props_to_json(&w, &l.items[i]);
                 json_array_close(&w);
                 json_end(&w);
         } else {
-                printf("%-10s %8s %5s %-8s %-11s %-15s %-15s %-8s %s\n", "DEVICE", "SIZE", "NODE",
-                       "PROVIDER", "MODE", "STATE", "DESIRED", "JOB", "POLICY");
+                if (arg_legend)
+                        printf("%-10s %8s %5s %-8s %-11s %-15s %-15s %-8s %s\n", "DEVICE", "SIZE", "NODE",
+                               "PROVIDER", "MODE", "STATE", "DESIRED", "JOB", "POLICY");
                 for (size_t i = 0; i < l.n; i++) {
                         const DeviceProps *p = &l.items[i];
                         char sz[32];
 
+                        if (!name_matches(p->name, argv + 1, argc - 1))
+                                continue;
+                        shown++;
                         printf("%-10s %8s %5" PRIi32 " %-8s %-11s %-15s %-15s %-8s %s\n",
                                or_dash(p->name), format_bytes(sz, sizeof sz, p->size), p->target_node,
                                or_dash(p->provider), or_dash(p->mode), or_dash(p->state),
                                or_dash(p->desired_state), or_dash(p->transition), or_dash(p->policy_file));
                 }
-                printf("\n%zu device%s listed.\n", l.n, l.n == 1 ? "" : "s");
+                if (arg_legend)
+                        printf("\n%zu device%s listed.\n", shown, shown == 1 ? "" : "s");
         }
         device_list_done(&l);
         return 0;
@@ -367,85 +405,176 @@ static void print_status(const DeviceProps *p) {
                 printf("  LastChange: -\n");
 }
 
-static int print_manager(sd_bus *bus, bool json, sd_bus_error *error) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        const char *version = NULL, *interface = NULL;
-        int atomic = -1;
-        uint32_t queue = 0;
-        char **files = NULL;
-        size_t n_files = 0;
+typedef struct PolicyError {
+        char *file;
+        uint32_t line;
+        char *message;
+} PolicyError;
+
+typedef struct ManagerProps {
+        char *version;
+        char *interface;
+        int atomic; /* -1: not reported */
+        uint32_t queue;
+        char **files;
+        size_t n_files;
+        PolicyError *errors;
+        size_t n_errors;
+} ManagerProps;
+
+static void manager_props_done(ManagerProps *p) {
+        free(p->version);
+        free(p->interface);
+        for (size_t i = 0; i < p->n_files; i++)
+                free(p->files[i]);
+        free(p->files);
+        for (size_t i = 0; i < p->n_errors; i++) {
+                free(p->errors[i].file);
+                free(p->errors[i].message);
+        }
+        free(p->errors);
+        *p = (ManagerProps) { .atomic = -1 };
+}
+
+static int dup_into(char **dst, const char *s) {
+        free(*dst);
+        *dst = strdup(s);
+        return *dst ? 0 : -ENOMEM;
+}
+
+static int read_policy_errors(sd_bus_message *reply, ManagerProps *p) {
+        const char *file, *message;
+        uint32_t line;
         int r;
 
-        r = sd_bus_call_method(bus, DAXHP_BUS_NAME, DAXHP_MANAGER_PATH, "org.freedesktop.DBus.Properties",
-                               "GetAll", error, &reply, "s", DAXHP_MANAGER_INTERFACE);
+        r = sd_bus_message_enter_container(reply, 'v', "a(sus)");
+        if (r >= 0)
+                r = sd_bus_message_enter_container(reply, 'a', "(sus)");
+        while (r >= 0 && (r = sd_bus_message_read(reply, "(sus)", &file, &line, &message)) > 0) {
+                PolicyError *n = realloc(p->errors, sizeof(PolicyError) * (p->n_errors + 1));
+
+                if (!n)
+                        return -ENOMEM;
+                p->errors = n;
+                n[p->n_errors] = (PolicyError) { .file = strdup(file), .line = line, .message = strdup(message) };
+                p->n_errors++;
+                if (!n[p->n_errors - 1].file || !n[p->n_errors - 1].message)
+                        return -ENOMEM;
+        }
+        if (r >= 0)
+                r = sd_bus_message_exit_container(reply);
+        if (r >= 0)
+                r = sd_bus_message_exit_container(reply);
+        return r;
+}
+
+static int fetch_manager(sd_bus *bus, ManagerProps *p, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int r;
+
+        *p = (ManagerProps) { .atomic = -1 };
+        r = bus_call_look(bus, DAXHP_MANAGER_PATH, "org.freedesktop.DBus.Properties", "GetAll",
+                          error, &reply, DAXHP_MANAGER_INTERFACE);
         if (r < 0)
                 return r;
         r = sd_bus_message_enter_container(reply, 'a', "{sv}");
-        if (r < 0)
-                return r;
-        while ((r = sd_bus_message_enter_container(reply, 'e', "sv")) > 0) {
-                const char *key;
+        while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'e', "sv")) > 0) {
+                const char *key, *s;
 
                 r = sd_bus_message_read(reply, "s", &key);
                 if (r < 0)
-                        goto out;
-                if (streq(key, "Version"))
-                        r = sd_bus_message_read(reply, "v", "s", &version);
-                else if (streq(key, "AtomicHotplug"))
-                        r = sd_bus_message_read(reply, "v", "b", &atomic);
-                else if (streq(key, "KernelInterface"))
-                        r = sd_bus_message_read(reply, "v", "s", &interface);
+                        break;
+                if (streq(key, "Version") || streq(key, "KernelInterface")) {
+                        r = sd_bus_message_read(reply, "v", "s", &s);
+                        if (r >= 0)
+                                r = dup_into(streq(key, "Version") ? &p->version : &p->interface, s);
+                } else if (streq(key, "AtomicHotplug"))
+                        r = sd_bus_message_read(reply, "v", "b", &p->atomic);
                 else if (streq(key, "QueueLength"))
-                        r = sd_bus_message_read(reply, "v", "u", &queue);
+                        r = sd_bus_message_read(reply, "v", "u", &p->queue);
                 else if (streq(key, "PolicyFiles")) {
                         r = sd_bus_message_enter_container(reply, 'v', "as");
                         if (r >= 0)
-                                r = sd_bus_message_read_strv(reply, &files);
+                                r = sd_bus_message_read_strv(reply, &p->files);
                         if (r >= 0)
                                 r = sd_bus_message_exit_container(reply);
-                } else
+                        for (p->n_files = 0; p->files && p->files[p->n_files]; p->n_files++)
+                                ;
+                } else if (streq(key, "PolicyErrors"))
+                        r = read_policy_errors(reply, p);
+                else
                         r = sd_bus_message_skip(reply, "v");
-                if (r < 0)
-                        goto out;
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(reply);
+        }
+        if (r >= 0)
                 r = sd_bus_message_exit_container(reply);
-                if (r < 0)
-                        goto out;
-        }
         if (r < 0)
-                goto out;
-        for (n_files = 0; files && files[n_files]; n_files++)
-                ;
-        if (json) {
-                JsonWriter w;
+                manager_props_done(p);
+        return r < 0 ? r : 0;
+}
 
-                json_begin(&w, stdout);
-                json_object_open(&w);
-                json_key(&w, "Version");       json_string(&w, version);
-                json_key(&w, "AtomicHotplug"); json_bool(&w, atomic > 0);
-                json_key(&w, "KernelInterface"); json_string(&w, interface);
-                json_key(&w, "QueueLength");   json_u64(&w, queue);
-                json_key(&w, "PolicyFiles");
-                json_array_open(&w);
-                for (size_t i = 0; i < n_files; i++)
-                        json_string(&w, files[i]);
-                json_array_close(&w);
-                json_object_close(&w);
-                json_end(&w);
-        } else {
-                printf("        Version: %s\n", or_dash(version));
-                printf("  AtomicHotplug: %s\n", atomic < 0 ? "-" : atomic ? "yes" : "no");
-                printf("KernelInterface: %s\n", or_dash(interface));
-                printf("    QueueLength: %" PRIu32 "\n", queue);
-                printf("    PolicyFiles: %s\n", n_files ? files[0] : "-");
-                for (size_t i = 1; i < n_files; i++)
-                        printf("                 %s\n", files[i]);
+static void policy_errors_json(JsonWriter *w, const ManagerProps *p) {
+        json_array_open(w);
+        for (size_t i = 0; i < p->n_errors; i++) {
+                json_object_open(w);
+                json_key(w, "File");    json_string(w, p->errors[i].file);
+                json_key(w, "Line");    json_u64(w, p->errors[i].line);
+                json_key(w, "Message"); json_string(w, p->errors[i].message);
+                json_object_close(w);
         }
-        r = 0;
-out:
-        for (size_t i = 0; files && files[i]; i++)
-                free(files[i]);
-        free(files);
-        return r;
+        json_array_close(w);
+}
+
+static void print_policy_errors(FILE *f, const ManagerProps *p) {
+        for (size_t i = 0; i < p->n_errors; i++)
+                fprintf(f, "%s:%" PRIu32 ": %s\n", p->errors[i].file, p->errors[i].line, p->errors[i].message);
+}
+
+static void manager_json(const ManagerProps *p) {
+        JsonWriter w;
+
+        json_begin(&w, stdout);
+        json_object_open(&w);
+        json_key(&w, "Version");         json_string(&w, p->version);
+        json_key(&w, "AtomicHotplug");   json_bool(&w, p->atomic > 0);
+        json_key(&w, "KernelInterface"); json_string(&w, p->interface);
+        json_key(&w, "QueueLength");     json_u64(&w, p->queue);
+        json_key(&w, "PolicyFiles");
+        json_array_open(&w);
+        for (size_t i = 0; i < p->n_files; i++)
+                json_string(&w, p->files[i]);
+        json_array_close(&w);
+        json_key(&w, "PolicyErrors");
+        policy_errors_json(&w, p);
+        json_object_close(&w);
+        json_end(&w);
+}
+
+static int print_manager(sd_bus *bus, bool json, sd_bus_error *error) {
+        ManagerProps p;
+        int r;
+
+        r = fetch_manager(bus, &p, error);
+        if (r < 0)
+                return r;
+        if (json)
+                manager_json(&p);
+        else {
+                printf("        Version: %s\n", or_dash(p.version));
+                printf("  AtomicHotplug: %s\n", p.atomic < 0 ? "-" : p.atomic ? "yes" : "no");
+                printf("KernelInterface: %s\n", or_dash(p.interface));
+                printf("    QueueLength: %" PRIu32 "\n", p.queue);
+                printf("    PolicyFiles: %s\n", p.n_files ? p.files[0] : "-");
+                for (size_t i = 1; i < p.n_files; i++)
+                        printf("                 %s\n", p.files[i]);
+                printf("   PolicyErrors: %s\n", p.n_errors ? "" : "-");
+                for (size_t i = 0; i < p.n_errors; i++)
+                        printf("                 %s:%" PRIu32 ": %s\n", p.errors[i].file, p.errors[i].line,
+                               p.errors[i].message);
+        }
+        manager_props_done(&p);
+        return 0;
 }
 
 int verb_status(int argc, char *argv[], bool json) {
@@ -539,9 +668,12 @@ int verb_reset(int argc, char *argv[], bool json) {
         return call_device("reset", argv[1], "ClearOverride", NULL, json);
 }
 
+/* Reload is synchronous: when Reload() returns, the new policy is loaded and
+ * every device re-planned; what it rejected is in PolicyErrors. */
 int verb_reload(int argc, char *argv[], bool json) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         sd_bus_error error = SD_BUS_ERROR_NULL;
+        ManagerProps p;
         int r;
 
         if (argc > 1) {
@@ -551,16 +683,21 @@ int verb_reload(int argc, char *argv[], bool json) {
         r = bus_connect(&bus);
         if (r)
                 return 1;
-        r = sd_bus_call_method(bus, DAXHP_BUS_NAME, DAXHP_MANAGER_PATH, DAXHP_MANAGER_INTERFACE,
-                               "Reload", &error, NULL, "");
+        r = bus_call_look(bus, DAXHP_MANAGER_PATH, DAXHP_MANAGER_INTERFACE, "Reload", &error, NULL, NULL);
+        if (r >= 0)
+                r = fetch_manager(bus, &p, &error);
         if (r < 0) {
                 r = bus_fail("reload", &error, r);
                 sd_bus_error_free(&error);
                 return r;
         }
-        if (json) {
-                r = print_manager(bus, true, &error);
-                sd_bus_error_free(&error);
-        }
-        return 0;
+        if (json)
+                manager_json(&p);
+        print_policy_errors(stderr, &p);
+        if (p.n_errors > 0)
+                fprintf(stderr, "%zu policy file%s in use; the files above were rejected.\n",
+                        p.n_files, p.n_files == 1 ? "" : "s");
+        r = p.n_errors > 0 ? 1 : 0;
+        manager_props_done(&p);
+        return r;
 }

@@ -51,6 +51,10 @@ int bus_open_daemon(sd_bus **ret);
 /* GetDevice(name) and its properties; all devices sorted by name. */
 int fetch_device(sd_bus *bus, const char *name, DeviceProps *ret, sd_bus_error *error);
 int fetch_devices(sd_bus *bus, DeviceList *ret, sd_bus_error *error);
+/* A method call to org.daxhp1 (default timeout) that never bus-activates it;
+ * arg: one "s" argument or NULL. */
+int bus_call_look(sd_bus *bus, const char *path, const char *interface, const char *member,
+                  sd_bus_error *error, sd_bus_message **reply, const char *arg);
 /* Prints "Failed to VERB: NAME: MESSAGE" and returns 1 (the exit status). */
 int bus_fail(const char *what, const sd_bus_error *e, int r);
 

@@ -127,7 +127,7 @@ int verb_verify(int argc, char *argv[], bool json) {
 
         r = parse_options(argc, argv, &o, false);
         if (r <= 0)
-                return r;
+                return r < 0 ? 2 : 0; /* usage error, printed */
 
         if (optind < argc) {
                 /* argv need not be NULL-terminated at argc: copy the paths. */
@@ -364,10 +364,10 @@ int verb_explain(int argc, char *argv[], bool json) {
 
         r = parse_options(argc, argv, &o, true);
         if (r <= 0)
-                return r;
+                return r < 0 ? 2 : 0; /* usage error, printed */
         if (optind + 1 != argc) {
                 fprintf(stderr, "explain: expected exactly one DEVICE\n");
-                return -EINVAL;
+                return 2;
         }
 
         /* DEVICE may be "dax0.0", "/dev/dax0.0" or a sysfs path ending in the name. */
@@ -482,10 +482,10 @@ int verb_plan(int argc, char *argv[], bool json) {
 
         r = parse_options(argc, argv, &o, true);
         if (r <= 0)
-                return r;
+                return r < 0 ? 2 : 0; /* usage error, printed */
         if (optind != argc) {
                 fprintf(stderr, "plan: unexpected argument '%s'\n", argv[optind]);
-                return -EINVAL;
+                return 2;
         }
 
         r = dax_scan_sysfs(o.root, &devs, &n);

@@ -19,7 +19,8 @@
  * without a daemon they print exactly the offline output.
  *
  * argv[0] is the verb name. Each returns the process exit status
- * (0: ok; 1: verify found errors, explain found no such device), or a
+ * (0: ok; 1: verify found errors, explain found no such device; 2: usage
+ * error, printed), or a
  * negative errno after printing why on stderr.
  */
 

@@ -222,9 +222,7 @@ done
     def prepare(self):
         """Install the staged daemon (meson install --destdir) and the policies."""
         self.vm.install_overlay()
-        check(self.run("test -x /usr/sbin/daxhpd || test -x /usr/bin/daxhpd || "
-                       "test -x /usr/libexec/daxhpd || test -x /usr/lib/daxhp/daxhpd")[0] == 0,
-              "daxhpd is not installed in the guest (no daemon in the tree under test?)")
+        self.check_install_layout()
         self.bs = self.block_size()
         # Which dax devices exist at boot (hmem is bound by the kernel at boot).
         out = self.sh("ls /sys/bus/dax/devices/ 2>/dev/null; true")
@@ -252,6 +250,30 @@ done
         self.write_policy("60-hmem.conf",
                           "[Match]\nProvider=hmem\n\n[Policy]\n"
                           "State=online_movable\nOnDrift=report\n")
+
+    def check_install_layout(self):
+        """README's `meson setup build && ninja -C build && meson install -C build`
+        (prefix /usr/local) left every file where Debian's systemd, dbus and
+        journal read it."""
+        for f in ("/usr/local/libexec/daxhpd", "/usr/local/bin/daxhpctl"):
+            check(self.run("test -x %s" % f)[0] == 0, "%s is not installed" % f)
+        rc, out = self.run("ls /usr/share/dbus-1/system.d/org.daxhp1.conf "
+                           "/etc/dbus-1/system.d/org.daxhp1.conf 2>/dev/null")
+        check(out.strip(), "bus policy not in a directory the system bus reads")
+        frag = self.sh("systemctl show -P FragmentPath daxhpd.service").strip()
+        check(frag.endswith("/systemd/system/daxhpd.service"), "systemd finds no daxhpd.service (%r)" % frag)
+        exe = self.sh("systemctl show -P ExecStart daxhpd.service")
+        check("/usr/local/libexec/daxhpd" in exe, "unit ExecStart= is %s" % exe)
+        check("daxhp" in self.sh("journalctl --list-catalog | grep -i daxhp || true"),
+              "the journal catalog is not live")
+        state = self.run("systemctl is-active daxhpd")[1].strip()
+        check(state != "active", "daxhpd runs before anyone started it")
+        # A client that only looks must not start the daemon.
+        rc, out = self.run("daxhpctl list")
+        check(rc == 1 and "not running" in out, "daxhpctl list without daxhpd: rc %d, %s" % (rc, out))
+        self.sh("sleep 1")
+        state = self.run("systemctl is-active daxhpd")[1].strip()
+        check(state != "active", "daxhpctl list started daxhpd")
 
     def step1(self):
         """systemctl start daxhpd -> active; introspection shows the contract."""
@@ -322,6 +344,14 @@ done
         # memmap_on_memory may keep a few pages of each block for the memmap.
         if not (0.95 * online <= mt1 - mt0 <= online):
             errors.append("MemTotal grew by %d, blocks say %d" % (mt1 - mt0, online))
+        # What services order after: done now, so it returns at once and succeeds.
+        rc, out = self.run("systemctl start daxhp-wait-online.service && "
+                           "systemctl is-active daxhp-wait-online.service", timeout=150)
+        if rc != 0 or out.strip().splitlines()[-1:] != ["active"]:
+            errors.append("daxhp-wait-online.service: rc %d: %s" % (rc, out))
+        rc, out = self.run("daxhpctl wait --timeout=60 %s" % " ".join(sorted(self.devs.values())), timeout=90)
+        if rc != 0:
+            errors.append("daxhpctl wait: rc %d: %s" % (rc, out))
         check(not errors, "\n".join(errors))
 
     def step3(self):
@@ -449,8 +479,17 @@ done
                           "State=unplugged\nOnDrift=reapply\n" % self.regions[1])
         self.write_policy("40-broken.conf", "[Match]\nProvider=pmem\n\n[Policy]\nState=sideways\n")
         t0 = time.monotonic()
-        self.sh("systemctl reload daxhpd", timeout=120)
+        # ExecReload= is `daxhpctl reload`: synchronous, and it fails on a rejected file.
+        rc, out = self.run("systemctl reload daxhpd", timeout=120)
+        if rc == 0:
+            errors.append("systemctl reload succeeded although 40-broken.conf was rejected")
         check(self.run("systemctl is-active daxhpd")[1].strip() == "active", "not active after reload")
+        perr = self.props(MGR, MGR_IF, "PolicyErrors")["PolicyErrors"]
+        if not any(e[0] == "/etc/daxhp.d/40-broken.conf" and e[1] == 5 for e in perr):
+            errors.append("PolicyErrors does not name 40-broken.conf:5: %s" % perr)
+        rc, out = self.run("daxhpctl status")
+        if "40-broken.conf:5:" not in out:
+            errors.append("daxhpctl status does not show the rejected file:\n%s" % out)
         try:
             self.wait_state(dev, "unplugged")
             self.timings["reload-replan"] = time.monotonic() - t0

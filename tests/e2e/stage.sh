@@ -1,8 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
-# Build daxhpd from THIS tree and install it with `meson install --destdir` into a
-# staging dir, then pack the staging dir as a small ext4 image that the guest
+# Build daxhpd from THIS tree as README says (`meson setup build && ninja -C
+# build && meson install -C build`, no options) and install it with
+# `meson install --destdir` into a staging dir, then pack the staging dir as a small ext4 image that the guest
 # mounts (/dev/vdb) and copies over / at the start of a run (vm-side: guest/overlay.sh).
 #
 #   tests/e2e/stage.sh [BUILDDIR]     (default: <repo>/build-e2e, git-ignored)
@@ -20,12 +21,15 @@ STAGE=$B/stage
 rm -rf "$STAGE"
 mkdir -p "$STAGE"
 if [ -e "$ROOT/daemon/meson.build" ]; then
-	if [ ! -e "$B/meson/build.ninja" ]; then
-		meson setup "$B/meson" "$ROOT" --prefix=/usr --sysconfdir=/etc \
-			--localstatedir=/var --buildtype=debugoptimized >&2
+	# README's exact commands, meson's defaults (prefix /usr/local): the
+	# install directories of systemd, dbus and bash-completion come from
+	# pkg-config (meson_options.txt), which is what makes them work.
+	MB=$B/meson-readme
+	if [ ! -e "$MB/build.ninja" ]; then
+		meson setup "$MB" "$ROOT" >&2
 	fi
-	meson compile -C "$B/meson" >&2
-	meson install -C "$B/meson" --destdir "$STAGE" --no-rebuild >&2 2>&1 | tail -n 3 >&2
+	ninja -C "$MB" >&2
+	meson install -C "$MB" --destdir "$STAGE" --no-rebuild >&2 2>&1 | tail -n 3 >&2
 else
 	log "no daemon/meson.build in $ROOT: staging test helpers only"
 fi

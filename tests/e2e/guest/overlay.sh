@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# Guest side of tests/e2e/stage.sh: copy the staged `meson install --destdir`
+# Guest side of tests/e2e/stage.sh: unpack the staged `meson install --destdir`
 # tree (second virtio disk) over /, then make systemd, dbus and the linker see it.
 # Also gives a no-modules kernel the modules.builtin index daxctl's libkmod needs.
 set -eu
@@ -8,10 +8,12 @@ dev=${1:-/dev/vdb}
 mnt=/run/daxhp-overlay
 mkdir -p $mnt
 mountpoint -q $mnt || mount -o ro "$dev" $mnt
-cp -a $mnt/. /
-rm -rf /lost+found
+# tar, not cp -a: like `meson install` to /, write through the directory
+# symlinks of a merged-/usr root (/lib -> usr/lib; the unit dir is /lib/systemd/system).
+tar -C $mnt --exclude=./lost+found -cf - . | tar -C / --keep-directory-symlink -xf -
 ldconfig
-journalctl --update-catalog 2>/dev/null || true
+# What meson's install script (units/update-catalog.sh) does when installing to /.
+journalctl --update-catalog
 kver=$(uname -r)
 if [ ! -e /lib/modules/$kver/modules.dep ] && [ ! -e /proc/modules ]; then
 	mkdir -p /lib/modules/$kver

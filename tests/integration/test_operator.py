@@ -1,0 +1,257 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Integration tests of operating daxhpd (issue 12): activation, daxhpctl's
+conventions, honest reload, wait. Same world as test_daxhpd.py: the real
+daxhpd on a private bus against the fake kernel.
+
+Run one test:   test_operator.py TestOperator.test_read_only_verbs_do_not_activate
+"""
+
+import json
+import os
+import stat
+import subprocess
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+
+harness.enter_namespace()
+
+import world as worldmod  # noqa: E402
+from world import World  # noqa: E402
+
+VERBS = ['list', 'status', 'set', 'reset', 'reload', 'monitor', 'wait', 'verify', 'explain', 'plan']
+NO_BUS = harness.clean_env(DBUS_SYSTEM_BUS_ADDRESS='unix:path=/nonexistent/bus')
+
+
+def strict_json(text):
+    """json.loads that rejects what Python's json module tolerates (NaN,
+    Infinity, duplicate keys) and any byte that is not UTF-8."""
+    def no_dupes(pairs):
+        keys = [k for k, _ in pairs]
+        if len(keys) != len(set(keys)):
+            raise ValueError('duplicate key in %s' % keys)
+        return dict(pairs)
+
+    def no_constant(c):
+        raise ValueError('non-JSON constant %s' % c)
+    return json.loads(text, object_pairs_hook=no_dupes, parse_constant=no_constant)
+
+
+def run_ctl(args, env, timeout=30):
+    r = subprocess.run([worldmod.DAXHPCTL] + list(args), capture_output=True, timeout=timeout, env=env)
+    return r.returncode, r.stdout, r.stderr.decode(errors='replace')
+
+JOURNAL = None
+MOVABLE_HMEM = '[Match]\nProvider=hmem\n\n[Policy]\nState=online_movable\n'
+
+
+def setUpModule():
+    global JOURNAL
+    JOURNAL = harness.Journal().start()
+
+
+def tearDownModule():
+    if JOURNAL:
+        JOURNAL.stop()
+
+
+class TestOperator(unittest.TestCase):
+    def setUp(self):
+        self.w = None
+
+    def tearDown(self):
+        if self.w:
+            self.w.close()
+
+    def world(self, **kw):
+        self.w = World(**kw)
+        return self.w
+
+    def activatable_world(self):
+        """A world whose bus can activate org.daxhp1: the activation runs a
+        script that only leaves a marker file (and never takes the name)."""
+        tmp = os.path.join('/tmp', 'daxhp-act-%d' % os.getpid())
+        os.makedirs(tmp, exist_ok=True)
+        os.chmod(tmp, 0o755)
+        marker = os.path.join(tmp, 'activated')
+        script = os.path.join(tmp, 'activate.sh')
+        with open(script, 'w') as f:
+            f.write('#!/bin/sh\necho "$$" >> %s\n' % marker)
+        os.chmod(script, stat.S_IRWXU | stat.S_IRGRP | stat.S_IXGRP | stat.S_IROTH | stat.S_IXOTH)
+        svcdir = os.path.join(tmp, 'services')
+        os.makedirs(svcdir, exist_ok=True)
+        with open(os.path.join(svcdir, 'org.daxhp1.service'), 'w') as f:
+            f.write('[D-BUS Service]\nName=org.daxhp1\nExec=%s\nUser=root\n' % script)
+        orig = harness.BUS_CONF
+        harness.BUS_CONF = orig.replace('</busconfig>\n', '  <servicedir>%s</servicedir>\n  <limit name="service_start_timeout">3000</limit>\n</busconfig>\n' % svcdir)
+        try:
+            w = self.world()
+        finally:
+            harness.BUS_CONF = orig
+        self.addCleanup(lambda: [os.unlink(os.path.join(r, f)) for r, _, fs in os.walk(tmp) for f in fs])
+        return w, marker
+
+    # ---------------------------------------------------------------------
+    def test_read_only_verbs_do_not_activate(self):
+        w, marker = self.activatable_world()
+        # The setup activates: a plain bus call (auto-start) runs the script.
+        r = w.busctl('--timeout=3', 'get-property', 'org.daxhp1', '/org/daxhp1',
+                     'org.daxhp1.Manager', 'Version')
+        self.assertNotEqual(r.returncode, 0)
+        self.assertTrue(harness.wait_for(lambda: os.path.exists(marker), 10),
+                        'the bus did not activate org.daxhp1 for busctl: the test proves nothing')
+        os.unlink(marker)
+        for args in (['list'], ['status'], ['status', 'dax0.0'], ['--json', 'list'],
+                     ['reload'], ['set', 'dax0.0', 'online'], ['reset', 'dax0.0']):
+            r = w.ctl(*args, timeout=30)
+            self.assertEqual(r.returncode, 1, (args, r.stdout, r.stderr))
+            self.assertIn('daxhpd is not running', r.stderr, args)
+            self.assertEqual(r.stdout, '', args)
+            self.assertFalse(os.path.exists(marker), 'daxhpctl %s activated the daemon' % ' '.join(args))
+
+    def test_help_and_usage_errors_without_daemon(self):
+        # No bus at all: --help must never get as far as connecting.
+        for v in VERBS:
+            for h in ('--help', '-h'):
+                rc, out, err = run_ctl([v, h], NO_BUS)
+                self.assertEqual(rc, 0, (v, h, err))
+                self.assertTrue(out.decode().startswith('daxhpctl [OPTIONS...] %s' % v), (v, out))
+                self.assertEqual(err, '', v)
+        rc, out, _ = run_ctl(['--help'], NO_BUS)
+        self.assertEqual(rc, 0)
+        for v in VERBS:
+            self.assertIn('  %s ' % v, out.decode())
+        # Usage errors: exit 2, as daxhpctl(1) says, for every verb.
+        for args in (['bogus'], ['--bogus', 'list'], ['list', '--bogus'], ['--json=yaml', 'list'],
+                     ['set'], ['set', 'dax0.0'], ['set', 'a', 'b', 'c'], ['reset'], ['reload', 'x'],
+                     ['monitor', 'x'], ['wait', '--timeout=soon'], ['wait', '--bogus'],
+                     ['verify', '--bogus'], ['explain'], ['explain', 'a', 'b'], ['plan', 'x'],
+                     ['plan', '--bogus'], ['status', '--bogus'], []):
+            rc, out, err = run_ctl(args, NO_BUS)
+            self.assertEqual(rc, 2, (args, out, err))
+
+    def test_reload_reports_rejected_files(self):
+        w = self.world(policies={'50-movable.conf': MOVABLE_HMEM})
+        w.fk.add_device('dax0.0', provider='hmem', state='unplugged')
+        w.start_daemon()
+        w.wait_device('dax0.0', State='online_movable', Transition='idle')
+        self.assertEqual(w.manager()['PolicyErrors'], [])
+        w.write_policy('40-broken.conf', '[Match]\nProvider=pmem\n\n[Policy]\nState=sideways\n')
+        r = w.ctl('reload')
+        self.assertEqual(r.returncode, 1, r.stderr)
+        broken = os.path.join(w.policy_dir, '40-broken.conf')
+        self.assertRegex(r.stderr, '(?m)^%s:5: .*sideways' % broken)
+        # On the bus, in status and in status --json.
+        m = w.manager()
+        self.assertEqual([(e['File'], e['Line']) for e in m['PolicyErrors']], [(broken, 5)])
+        self.assertIn('sideways', m['PolicyErrors'][0]['Message'])
+        r = w.ctl('status')
+        self.assertRegex(r.stdout, r'(?m)^ +PolicyErrors: *$\n +%s:5: ' % broken)
+        r = w.busctl('get-property', 'org.daxhp1', '/org/daxhp1', 'org.daxhp1.Manager', 'PolicyErrors')
+        self.assertTrue(r.stdout.startswith('a(sus) 1 "%s" 5 ' % broken), r.stdout)
+        # The valid file still applies; fixing the broken one clears the errors.
+        self.assertEqual(w.device('dax0.0')['State'], 'online_movable')
+        os.unlink(broken)
+        r = w.ctl('reload')
+        self.assertEqual((r.returncode, r.stderr), (0, ''))
+        self.assertEqual(w.manager()['PolicyErrors'], [])
+
+    def test_wait_until_initial_transitions_finish(self):
+        w = self.world(policies={'50-movable.conf': MOVABLE_HMEM})
+        w.fk.add_device('dax0.0', provider='hmem', state='unplugged')
+        w.fk.add_device('dax1.0', provider='hmem', state='unplugged')
+        w.fk.set_delay('dax1.0', 0.3)            # 8 blocks: a few seconds
+        env = harness.clean_env(DBUS_SYSTEM_BUS_ADDRESS=w.bus.address)
+        # Started before the daemon: waits for it, then for its transitions.
+        waiter = subprocess.Popen([worldmod.DAXHPCTL, 'wait', '--timeout=120'], env=env,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            time.sleep(0.5)
+            self.assertIsNone(waiter.poll(), 'wait returned before daxhpd ran')
+            w.start_daemon()
+            out, err = waiter.communicate(timeout=120)
+        finally:
+            harness.stop(waiter)
+        self.assertEqual(waiter.returncode, 0, err)
+        # When wait returned, the kernel had done it all.
+        self.assertEqual((w.fk.state('dax0.0'), w.fk.state('dax1.0')), ('online_movable', 'online_movable'))
+        self.assertIn('dax1.0: online_movable', out)
+
+    def test_wait_named_device_and_timeout(self):
+        w = self.world(policies={'50-movable.conf': MOVABLE_HMEM})
+        w.fk.add_device('dax0.0', provider='hmem', state='unplugged')
+        w.fk.add_device('dax1.0', provider='pmem', state='unplugged')   # no policy: idle
+        w.fk.set_delay('dax0.0', 5.0)            # 40 s: far beyond the timeouts below
+        w.start_daemon()
+        w.fk.wait_inflight('dax0.0', 30)
+        r = w.ctl('wait', 'dax1.0', '--timeout=60')
+        self.assertEqual((r.returncode, r.stdout), (0, 'dax1.0: unplugged\n'), r.stderr)
+        r = w.ctl('wait', 'dax0.0', '--timeout=1')
+        self.assertEqual(r.returncode, 1)
+        self.assertIn('Timeout waiting for dax devices: dax0.0 is running', r.stderr)
+        r = w.ctl('wait', 'dax7.0', '--timeout=0.5')
+        self.assertEqual(r.returncode, 1)
+        self.assertIn('dax7.0 does not exist', r.stderr)
+        r = w.ctl('-q', 'wait', '--timeout=0.5')
+        self.assertEqual((r.returncode, r.stdout), (1, ''))
+        self.assertIn('dax0.0 is running', r.stderr)
+        w.fk.set_delay('dax0.0', 0)
+
+    def test_list_patterns_and_legend(self):
+        w = self.world()
+        for n in ('dax0.0', 'dax1.0', 'dax1.1'):
+            w.fk.add_device(n, provider='hmem', state='offline')
+        w.start_daemon()
+        w.wait_device('dax1.1')
+        r = w.ctl('list', 'dax1.*')
+        self.assertEqual(r.returncode, 0, r.stderr)
+        lines = r.stdout.splitlines()
+        self.assertTrue(lines[0].startswith('DEVICE'), lines)
+        self.assertEqual([l.split()[0] for l in lines[1:3]], ['dax1.0', 'dax1.1'])
+        self.assertIn('2 devices listed.', r.stdout)
+        r = w.ctl('--no-legend', 'list', 'dax0.0', 'dax1.1', '--no-pager')
+        self.assertEqual([l.split()[0] for l in r.stdout.splitlines()], ['dax0.0', 'dax1.1'])
+        docs = w.ctl_json('list', 'dax1.0')
+        self.assertEqual([d['Name'] for d in docs[0]], ['dax1.0'])
+
+    def test_every_json_output_is_strict_json(self):
+        w = self.world(policies={'50-movable.conf': MOVABLE_HMEM})
+        # A policy file name that is not UTF-8 must not make invalid JSON.
+        with open(os.path.join(w.policy_dir.encode(), b'60-caf\xe9.conf'), 'w') as f:
+            f.write('[Match]\nProvider=pmem\n\n[Policy]\nState=online\n')
+        w.fk.add_device('dax0.0', provider='hmem', state='unplugged')
+        w.start_daemon()
+        w.wait_device('dax0.0', State='online_movable', Transition='idle')
+        env = w.fk.env(harness.clean_env(DBUS_SYSTEM_BUS_ADDRESS=w.bus.address))
+        verbs = [['list'], ['status'], ['status', 'dax0.0'], ['set', 'dax0.0', 'online_kernel'],
+                 ['reset', 'dax0.0'], ['reload'], ['wait'], ['verify', w.policy_dir],
+                 ['explain', 'dax0.0'], ['plan'], ['plan', '--offline'],
+                 ['--policy-dir', w.policy_dir, 'plan']]
+        for mode in ('--json', '--json=short', '--json=pretty'):
+            for args in verbs:
+                if args[0] == '--policy-dir':
+                    args = ['plan', '--policy-dir', w.policy_dir]
+                rc, out, err = run_ctl([mode] + args, env, timeout=60)
+                self.assertIn(rc, (0, 1), (mode, args, err))
+                text = out.decode('utf-8')          # strict: raises on any invalid byte
+                self.assertTrue(text.strip(), (mode, args, err))
+                if mode == '--json=pretty':
+                    docs = [strict_json(text)] if not text.startswith('{\n') or text.count('\n}\n') <= 1 \
+                        else None
+                    self.assertIsNotNone(docs, (mode, args, text))
+                    self.assertIn('\n        ', text, (mode, args))
+                else:
+                    docs = [strict_json(l) for l in text.splitlines()]
+                self.assertTrue(docs, (mode, args))
+        # The name with the invalid byte appears, with U+FFFD for the byte.
+        rc, out, _ = run_ctl(['--json', 'verify', w.policy_dir], env)
+        paths = [f['path'] for f in strict_json(out.decode())['files']]
+        self.assertTrue(any(p.endswith('60-caf\ufffd.conf') for p in paths), paths)
+
+
+if __name__ == '__main__':
+    unittest.main()
