@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "bus-string.h"
+#include "device-blocks.h"
 #include "log.h"
 #include "manager.h"
 #include "override-store.h"
@@ -42,6 +43,18 @@ DEFINE_STRING_GETTER(property_get_desired, policy_state_to_string(device_desired
 DEFINE_STRING_GETTER(property_get_policy_file, device_policy_source(d));
 DEFINE_STRING_GETTER(property_get_transition, transition_to_string(d->transition));
 DEFINE_STRING_GETTER(property_get_last_error, d->last_error);
+
+static int property_get_blocks(sd_bus *bus, const char *path, const char *interface, const char *property,
+                               sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        const Device *d = userdata;
+        uint32_t online = 0, total = 0;
+        int r;
+
+        r = device_block_counts(d, &online, &total);
+        if (r < 0)
+                return r;
+        return sd_bus_message_append(reply, "u", streq(property, "Blocks") ? total : online);
+}
 
 static int property_get_size(sd_bus *bus, const char *path, const char *interface, const char *property,
                              sd_bus_message *reply, void *userdata, sd_bus_error *error) {
@@ -186,6 +199,9 @@ const sd_bus_vtable device_vtable[] = {
         SD_BUS_PROPERTY("Transition", "s", property_get_transition, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("LastError", "s", property_get_last_error, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("LastChangeUSec", "t", property_get_last_change, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        /* Read live from the kernel at each Get: no PropertiesChanged. */
+        SD_BUS_PROPERTY("Blocks", "u", property_get_blocks, 0, 0),
+        SD_BUS_PROPERTY("OnlineBlocks", "u", property_get_blocks, 0, 0),
         /* Unprivileged for sd-bus so that our own check (root only) answers with AccessDenied. */
         SD_BUS_METHOD_WITH_ARGS("SetState",
                                 SD_BUS_ARGS("s", state),

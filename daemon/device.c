@@ -59,7 +59,7 @@ int device_refresh(Device *d) {
         bool changed, moved;
         int r;
 
-        r = kdax_read(d->manager->sysfs_root, d->name, &n);
+        r = kdax_read_again(d->manager->sysfs_root, d->name, &d->status, &n);
         if (r < 0)
                 return r;
 

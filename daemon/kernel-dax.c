@@ -302,6 +302,26 @@ static DaxState device_state(const char *root, const char *devdir, const DaxStat
 }
 
 int kdax_read(const char *root, const char *name, DaxStatus *ret) {
+        return kdax_read_again(root, name, NULL, ret);
+}
+
+/* A copy of what cannot change while the device exists; false if prev has none (or on OOM). */
+static bool copy_identity(const DaxStatus *prev, DaxStatus *s) {
+        if (!prev || !prev->syspath)
+                return false;
+        s->syspath = strdup(prev->syspath);
+        s->region = prev->region ? strdup(prev->region) : NULL;
+        s->provider = prev->provider ? strdup(prev->provider) : NULL;
+        if (s->syspath && (s->region || !prev->region) && (s->provider || !prev->provider))
+                return true;
+        free(s->syspath);
+        free(s->region);
+        free(s->provider);
+        s->syspath = s->region = s->provider = NULL;
+        return false;
+}
+
+int kdax_read_again(const char *root, const char *name, const DaxStatus *prev, DaxStatus *ret) {
         _cleanup_free_ char *devdir = pathf("%s/bus/dax/devices/%s", root, name);
         _cleanup_free_ char *psize = NULL, *pnode = NULL;
         DaxStatus s = { .target_node = -1, .state = _DAX_STATE_INVALID };
@@ -321,9 +341,12 @@ int kdax_read(const char *root, const char *name, DaxStatus *ret) {
                 s.target_node = -1;
 
         s.phys_start = read_phys_start(devdir);
-        s.syspath = read_syspath(root, devdir);
-        s.region = read_region(devdir, name);
-        s.provider = guess_provider(s.syspath);
+        /* Resolving the path costs a readlink() per component: only once per device. */
+        if (!copy_identity(prev, &s)) {
+                s.syspath = read_syspath(root, devdir);
+                s.region = read_region(devdir, name);
+                s.provider = guess_provider(s.syspath);
+        }
         s.mode = read_mode(devdir);
         s.attr = DAX_ATTR_UNKNOWN;
 

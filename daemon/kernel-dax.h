@@ -51,6 +51,12 @@ int kdax_list(const char *root, char ***ret);
 
 /* Returns -ENOENT when the device does not exist (any more). */
 int kdax_read(const char *root, const char *name, DaxStatus *ret);
+/*
+ * The same, for a device read before as prev: its sysfs path, region and
+ * provider cannot change while it exists (a device that goes and comes back
+ * is a new Device), so they are copied instead of resolved again.
+ */
+int kdax_read_again(const char *root, const char *name, const DaxStatus *prev, DaxStatus *ret);
 
 /* Which whole-device attribute exists for a kmem-bound device. */
 DaxAttr kdax_detect_attr(const char *root, const char *name);

@@ -111,9 +111,14 @@ static Device *memory_block_owner(Manager *m, const char *name) {
         block = strtoull(name + 6, &end, 10);
         if (errno != 0 || end == name + 6 || *end != '\0')
                 return NULL;
+        /* Block events come in runs of one device: try the last owner before scanning all. */
+        if (m->last_block_owner < m->n_devices && device_covers_block(m->devices[m->last_block_owner], block))
+                return m->devices[m->last_block_owner];
         for (size_t i = 0; i < m->n_devices; i++)
-                if (device_covers_block(m->devices[i], block))
+                if (device_covers_block(m->devices[i], block)) {
+                        m->last_block_owner = i;
                         return m->devices[i];
+                }
         return NULL;
 }
 

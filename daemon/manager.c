@@ -112,10 +112,21 @@ Manager *manager_free(Manager *m) {
         return NULL;
 }
 
+/* The table is sorted by strverscmp (device_insert): every event and call looks a device up. */
 static ssize_t device_index(const Manager *m, const char *name) {
-        for (size_t i = 0; i < m->n_devices; i++)
-                if (streq(m->devices[i]->name, name))
-                        return (ssize_t) i;
+        size_t lo = 0, hi = m->n_devices;
+
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                int c = strverscmp(m->devices[mid]->name, name);
+
+                if (c == 0)
+                        return (ssize_t) mid;
+                if (c < 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
         return -1;
 }
 

@@ -36,6 +36,7 @@ struct Manager {
         PolicySet *policies;
         Device **devices;               /* sorted by name */
         size_t n_devices;
+        size_t last_block_owner;        /* index of the device the last block event belonged to */
         Queue *queue;
 
         DaxAttr kernel_attr;            /* what kmem-bound devices showed last */

@@ -454,6 +454,10 @@ static int job_continue(Job *j, int error) {
         int r;
 
         r = q->ops->read(q->userdata, j->device, &mode, &state, &atomic);
+        if (r >= 0 && j->steps_run == 0 && j->from_mode == _DAX_MODE_INVALID) {
+                j->from_mode = mode;
+                j->from_state = state;
+        }
         if (r == -ENOENT) {
                 job_finish(j, JOB_REMOVED, r);
                 return 0;
@@ -513,13 +517,9 @@ static int on_dispatch(sd_event_source *s, void *userdata) {
 
         q->running = j;
         j->last_step_ok = false;
-        if (j->started_usec == 0) {
+        if (j->started_usec == 0)
+                /* job_continue() records where the device was (from_*) with its first read. */
                 j->started_usec = now_usec(CLOCK_MONOTONIC);
-                if (q->ops->read(q->userdata, j->device, &j->from_mode, &j->from_state, &(bool) { false }) < 0) {
-                        j->from_mode = _DAX_MODE_INVALID;
-                        j->from_state = _DAX_STATE_INVALID;
-                }
-        }
         notify_device(q, j->device);
         return job_continue(j, 0);
 }

@@ -9,7 +9,7 @@ packages=(
         libdaxctl-dev libndctl-dev libinih-dev
         # unit/integration tests
         valgrind dbus systemd umockdev libumockdev-dev gir1.2-umockdev-1.0
-        python3 python3-gi python3-dbus util-linux jq
+        python3 python3-gi python3-dbus util-linux jq bash-completion
         # kernel build and VM tests
         bc bison flex libelf-dev libssl-dev cpio kmod xz-utils rsync
         qemu-system-x86 busybox-static ndctl daxctl git

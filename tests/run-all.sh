@@ -52,6 +52,11 @@ valgrind_integration=(
         test_retries_after_ebusy
         test_drift_is_reapplied
         test_monitor_prints_changes
+        test_stop_cancels_queued_callers
+        test_per_block_timeout_rolls_back
+        test_device_removed_mid_write_is_no_such_device
+        test_override_not_applied_to_new_device_of_same_name
+        test_hostile_arguments_get_typed_errors
 )
 
 total_pass=0

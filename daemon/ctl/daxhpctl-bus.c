@@ -89,6 +89,10 @@ int device_props_read(sd_bus_message *m, DeviceProps *p) {
                                 r = sd_bus_message_read(m, "v", "i", &p->target_node);
                         else if (streq(key, "LastChangeUSec"))
                                 r = sd_bus_message_read(m, "v", "t", &p->last_change_usec);
+                        else if (streq(key, "Blocks"))
+                                r = sd_bus_message_read(m, "v", "u", &p->blocks);
+                        else if (streq(key, "OnlineBlocks"))
+                                r = sd_bus_message_read(m, "v", "u", &p->online_blocks);
                         else
                                 r = sd_bus_message_skip(m, "v");
                         if (r < 0)
@@ -119,6 +123,8 @@ static void props_to_json(JsonWriter *w, const DeviceProps *p) {
         json_key(w, "Transition");     json_string(w, p->transition);
         json_key(w, "LastError");      json_string(w, p->last_error);
         json_key(w, "LastChangeUSec"); json_u64(w, p->last_change_usec);
+        json_key(w, "Blocks");         json_u64(w, p->blocks);
+        json_key(w, "OnlineBlocks");   json_u64(w, p->online_blocks);
         json_object_close(w);
 }
 
@@ -272,8 +278,7 @@ fail:
         return r;
 }
 
-/* GetDevice(name): the named error (NoSuchDevice) comes from the daemon. */
-static int device_path(sd_bus *bus, const char *name, char **ret, sd_bus_error *error) {
+int device_path(sd_bus *bus, const char *name, char **ret, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         const char *path;
         int r;
@@ -356,18 +361,20 @@ int verb_list(int argc, char *argv[], bool json) {
                 json_end(&w);
         } else {
                 if (arg_legend)
-                        printf("%-10s %8s %5s %-8s %-11s %-15s %-15s %-8s %s\n", "DEVICE", "SIZE", "NODE",
-                               "PROVIDER", "MODE", "STATE", "DESIRED", "JOB", "POLICY");
+                        printf("%-10s %8s %5s %-8s %-11s %-15s %-7s %-15s %-8s %s\n", "DEVICE", "SIZE", "NODE",
+                               "PROVIDER", "MODE", "STATE", "BLOCKS", "DESIRED", "JOB", "POLICY");
                 for (size_t i = 0; i < l.n; i++) {
                         const DeviceProps *p = &l.items[i];
-                        char sz[32];
+                        char sz[32], blocks[32];
 
                         if (!name_matches(p->name, argv + 1, argc - 1))
                                 continue;
                         shown++;
-                        printf("%-10s %8s %5" PRIi32 " %-8s %-11s %-15s %-15s %-8s %s\n",
+                        /* online/total: a device half offlined by someone else shows as such */
+                        snprintf(blocks, sizeof blocks, "%" PRIu32 "/%" PRIu32, p->online_blocks, p->blocks);
+                        printf("%-10s %8s %5" PRIi32 " %-8s %-11s %-15s %-7s %-15s %-8s %s\n",
                                or_dash(p->name), format_bytes(sz, sizeof sz, p->size), p->target_node,
-                               or_dash(p->provider), or_dash(p->mode), or_dash(p->state),
+                               or_dash(p->provider), or_dash(p->mode), or_dash(p->state), blocks,
                                or_dash(p->desired_state), or_dash(p->transition), or_dash(p->policy_file));
                 }
                 if (arg_legend)
@@ -389,6 +396,7 @@ static void print_status(const DeviceProps *p) {
         printf("    Provider: %s\n", or_dash(p->provider));
         printf("        Mode: %s\n", or_dash(p->mode));
         printf("       State: %s\n", or_dash(p->state));
+        printf("      Blocks: %" PRIu32 " of %" PRIu32 " online\n", p->online_blocks, p->blocks);
         printf("DesiredState: %s\n", or_dash(p->desired_state));
         printf("  PolicyFile: %s\n", or_dash(p->policy_file));
         printf("  Transition: %s\n", or_dash(p->transition));
@@ -614,58 +622,6 @@ int verb_status(int argc, char *argv[], bool json) {
                 device_props_done(&p);
         }
         return ret;
-}
-
-static int call_device(const char *verb, const char *name, const char *method, const char *state, bool json) {
-        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
-        sd_bus_error error = SD_BUS_ERROR_NULL;
-        _cleanup_free_ char *path = NULL;
-        char what[256];
-        int r;
-
-        snprintf(what, sizeof what, "%s %s", verb, name);
-        r = bus_connect(&bus);
-        if (r)
-                return 1;
-        r = device_path(bus, name, &path, &error);
-        if (r >= 0)
-                r = sd_bus_message_new_method_call(bus, &m, DAXHP_BUS_NAME, path,
-                                                   DAXHP_DEVICE_INTERFACE, method);
-        if (r >= 0 && state)
-                r = sd_bus_message_append(m, "s", state);
-        if (r >= 0)
-                r = sd_bus_call(bus, m, CALL_FOREVER, &error, &reply);
-        if (r < 0) {
-                r = bus_fail(what, &error, r);
-                sd_bus_error_free(&error);
-                return r;
-        }
-        if (json) {
-                DeviceProps p = { .target_node = -1 };
-
-                if (fetch_device(bus, name, &p, &error) >= 0)
-                        device_props_json(&p, true);
-                sd_bus_error_free(&error);
-                device_props_done(&p);
-        }
-        return 0;
-}
-
-int verb_set(int argc, char *argv[], bool json) {
-        if (argc != 3) {
-                fprintf(stderr, "Usage: daxhpctl set DEVICE STATE\n");
-                return 2;
-        }
-        return call_device("set", argv[1], "SetState", argv[2], json);
-}
-
-int verb_reset(int argc, char *argv[], bool json) {
-        if (argc != 2) {
-                fprintf(stderr, "Usage: daxhpctl reset DEVICE\n");
-                return 2;
-        }
-        return call_device("reset", argv[1], "ClearOverride", NULL, json);
 }
 
 /* Reload is synchronous: when Reload() returns, the new policy is loaded and

@@ -28,6 +28,8 @@ typedef struct DeviceProps {
         char *transition;
         char *last_error;
         uint64_t last_change_usec;
+        uint32_t blocks;        /* memory blocks the device covers */
+        uint32_t online_blocks; /* of those, online now (read live by the daemon) */
 } DeviceProps;
 
 void device_props_done(DeviceProps *p);
@@ -50,6 +52,8 @@ int bus_connect(sd_bus **ret);
 int bus_open_daemon(sd_bus **ret);
 /* GetDevice(name) and its properties; all devices sorted by name. */
 int fetch_device(sd_bus *bus, const char *name, DeviceProps *ret, sd_bus_error *error);
+/* GetDevice(name): its object path (NoSuchDevice comes from the daemon). */
+int device_path(sd_bus *bus, const char *name, char **ret, sd_bus_error *error);
 int fetch_devices(sd_bus *bus, DeviceList *ret, sd_bus_error *error);
 /* A method call to org.daxhp1 (default timeout) that never bus-activates it;
  * arg: one "s" argument or NULL. */
@@ -60,7 +64,5 @@ int bus_fail(const char *what, const sd_bus_error *e, int r);
 
 int verb_list(int argc, char *argv[], bool json);
 int verb_status(int argc, char *argv[], bool json);
-int verb_set(int argc, char *argv[], bool json);
-int verb_reset(int argc, char *argv[], bool json);
 int verb_reload(int argc, char *argv[], bool json);
 int verb_monitor(int argc, char *argv[], bool json);

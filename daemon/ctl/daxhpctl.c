@@ -20,6 +20,7 @@
 #include "config.h"
 #include "daxhpctl-bus.h"
 #include "daxhpctl-output.h"
+#include "daxhpctl-set.h"
 #include "daxhpctl-wait.h"
 #include "macro.h"
 #if HAVE_DAXHPCTL_POLICY
@@ -40,10 +41,10 @@ static const Verb verbs[] = {
           "List dax devices (those whose name matches a PATTERN glob) and their state", false, false },
         { "status",  verb_status,  "[DEVICE...]",
           "Show the daemon (and the policy files it rejected), or the given devices", false, false },
-        { "set",     verb_set,     "DEVICE STATE",
-          "Set a runtime override and wait until the device got there", false, false },
-        { "reset",   verb_reset,   "DEVICE",
-          "Drop the runtime override; policy decides again", false, false },
+        { "set",     verb_set,     "DEVICE STATE [--no-block]",
+          "Set a runtime override and wait until the device got there (progress on a terminal)", false, true },
+        { "reset",   verb_reset,   "DEVICE [--no-block]",
+          "Drop the runtime override and wait until the device reached what policy asks", false, true },
         { "reload",  verb_reload,  "",
           "Re-read policy files and re-plan every device; exit 1 if a file was rejected", false, false },
         { "monitor", verb_monitor, "",

@@ -160,6 +160,17 @@ def main():
         xdg = ['/usr/local/share', '/usr/share']
         check('bash completion where bash-completion looks (%s)' % comp,
               len(comp) == 1 and in_dirs(comp[0], [x + '/bash-completion/completions' for x in xdg]))
+        # zsh: the fpath of Debian's zsh (/etc/zsh/zshenv does not change it).
+        zsh = installed(dest, '_daxhpctl')
+        fpath = ['/usr/local/share/zsh/site-functions', '/usr/share/zsh/vendor-completions',
+                 '/usr/share/zsh/site-functions']
+        check('zsh completion in zsh\'s fpath (%s)' % zsh, len(zsh) == 1 and in_dirs(zsh[0], fpath))
+        # Both completions parse (bash -n; zsh is not installed in CI, so its
+        # file is checked for the #compdef line zsh's compinit looks for).
+        r = subprocess.run(['bash', '-n', D(comp[0])] if comp else ['false'], capture_output=True, text=True)
+        check('bash completion parses (bash -n)', r.returncode == 0, r.stderr)
+        with open(D(zsh[0])) if zsh else open('/dev/null') as f:
+            check('zsh completion starts with #compdef daxhpctl', f.readline().strip() == '#compdef daxhpctl')
     finally:
         shutil.rmtree(dest, ignore_errors=True)
         print('1..%d' % len(results))

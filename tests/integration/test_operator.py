@@ -9,6 +9,9 @@ Run one test:   test_operator.py TestOperator.test_read_only_verbs_do_not_activa
 
 import json
 import os
+import pty
+import select
+import signal
 import stat
 import subprocess
 import sys
@@ -251,6 +254,92 @@ class TestOperator(unittest.TestCase):
         rc, out, _ = run_ctl(['--json', 'verify', w.policy_dir], env)
         paths = [f['path'] for f in strict_json(out.decode())['files']]
         self.assertTrue(any(p.endswith('60-caf\ufffd.conf') for p in paths), paths)
+
+    def test_block_counts_show_partial_state(self):
+        w = self.world(policies={'50-movable.conf': MOVABLE_HMEM.replace(
+            'State=online_movable', 'State=online_movable\nOnDrift=report')})
+        w.fk.add_device('dax0.0', provider='hmem', state='online_movable')
+        w.fk.add_device('dax1.0', provider='pmem', state='unplugged')
+        w.start_daemon()
+        w.wait_device('dax0.0', State='online_movable', Transition='idle')
+        d = w.device('dax0.0')
+        self.assertEqual((d['OnlineBlocks'], d['Blocks']), (8, 8))
+        self.assertEqual((w.device('dax1.0')['OnlineBlocks'], w.device('dax1.0')['Blocks']), (0, 8))
+        # Another actor offlines one block: the device is partly online, and says so.
+        w.fk.drift('dax0.0', 5, 'offline')
+        w.wait_device('dax0.0', State='offline', Transition='idle')
+        d = w.device('dax0.0')
+        self.assertEqual((d['OnlineBlocks'], d['Blocks']), (7, 8))
+        r = w.ctl('--no-legend', 'list', 'dax0.0')
+        self.assertEqual(r.stdout.split()[5:7], ['offline', '7/8'], r.stdout)
+        r = w.ctl('status', 'dax0.0')
+        self.assertRegex(r.stdout, r'(?m)^ +Blocks: 7 of 8 online$')
+        r = w.busctl('get-property', 'org.daxhp1', '/org/daxhp1/device/dax0_2e0', 'org.daxhp1.Device',
+                     'OnlineBlocks', 'Blocks')
+        self.assertEqual(r.stdout.split(), ['u', '7', 'u', '8'])
+
+    def test_set_no_block_and_reset_waits(self):
+        w = self.world(policies={'50-movable.conf': MOVABLE_HMEM})
+        w.fk.add_device('dax0.0', provider='hmem', state='unplugged')
+        w.start_daemon()
+        w.wait_device('dax0.0', State='online_movable', Transition='idle')
+        w.fk.set_delay('dax0.0', 0.5)            # each of the 16 block steps (unplug, online)
+        r = w.ctl('set', 'dax0.0', 'online_kernel', '--no-block')
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertRegex(r.stdout, r'dax0.0: (queued|running) -> online_kernel requested; '
+                                   r'follow with: daxhpctl wait dax0.0')
+        self.assertNotEqual(w.fk.state('dax0.0'), 'online_kernel', 'returned only when done')
+        r = w.ctl('wait', 'dax0.0', '--timeout=120', timeout=150)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(w.fk.state('dax0.0'), 'online_kernel')
+        # reset returns when policy's state is reached, not when the override is gone.
+        r = w.ctl('reset', 'dax0.0', timeout=150)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(w.fk.state('dax0.0'), 'online_movable')
+        w.fk.set_delay('dax0.0', 0)
+
+    def test_set_progress_and_interrupt(self):
+        w = self.world(policies={'50-movable.conf': MOVABLE_HMEM})
+        w.fk.add_device('dax0.0', provider='hmem', state='unplugged')
+        w.start_daemon()
+        w.wait_device('dax0.0', State='online_movable', Transition='idle')
+        w.fk.set_delay('dax0.0', 0.4)
+        master, slave = pty.openpty()
+        env = harness.clean_env(DBUS_SYSTEM_BUS_ADDRESS=w.bus.address)
+        setter = subprocess.Popen([worldmod.DAXHPCTL, 'set', 'dax0.0', 'unplugged'], env=env,
+                                  stdout=subprocess.PIPE, stderr=slave, text=True)
+        os.close(slave)
+        seen = b''
+        try:
+            deadline = time.monotonic() + 60
+            # Progress on the terminal: the blocks go offline one by one.
+            while time.monotonic() < deadline and b'memory blocks online' not in seen:
+                if select.select([master], [], [], 1)[0]:
+                    seen += os.read(master, 4096)
+            self.assertIn(b'dax0.0: online_movable -> unplugged, ', seen)
+            self.assertRegex(seen.decode(errors='replace'), r'[0-8]/8 memory blocks online')
+            setter.send_signal(signal.SIGINT)
+            setter.wait(30)
+            while select.select([master], [], [], 1)[0]:
+                try:
+                    chunk = os.read(master, 4096)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                seen += chunk
+        finally:
+            harness.stop(setter)
+            os.close(master)
+        self.assertEqual(setter.returncode, 130)
+        text = seen.decode(errors='replace')
+        self.assertIn('daxhpd carries on with dax0.0 -> unplugged', text)
+        self.assertIn('daxhpctl wait dax0.0', text)
+        # It did carry on.
+        r = w.ctl('wait', 'dax0.0', '--timeout=120', timeout=150)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(w.fk.state('dax0.0'), 'unplugged')
+        w.fk.set_delay('dax0.0', 0)
 
 
 if __name__ == '__main__':

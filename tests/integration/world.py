@@ -67,11 +67,11 @@ class World:
         e['DBUS_SYSTEM_BUS_ADDRESS'] = self.bus.address
         return e
 
-    def start_daemon(self, timeout=20):
+    def start_daemon(self, timeout=20, debug=True):
         if not os.access(DAXHPD, os.X_OK):
             raise RuntimeError('daxhpd not built: %s' % DAXHPD)
         log = open(self.daemon_log, 'a')
-        cmd = [DAXHPD, '--log-target=journal', '--debug',
+        cmd = [DAXHPD, '--log-target=journal'] + (['--debug'] if debug else []) + [
                '--policy-dir=' + self.policy_dir, '--state-dir=' + self.state_dir]
         if VALGRIND:
             # one log per process: the forked step workers get their own
