@@ -1099,6 +1099,42 @@ class TestDaxhpd(unittest.TestCase):
             fields = f.read().rsplit(')', 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
 
+    def test_transition_record_times_arrival(self):
+        # Must-hold 4: one record per transition with monotonic timestamps of
+        # where an arrival's time went (uevent, policy, step, kernel call, confirmed).
+        w = self.world(policies={'50-movable.conf': MOVABLE_HMEM})
+        w.start_daemon()
+        w.fk.add_device('dax0.0', provider='hmem', state='unplugged')
+        w.fk.add_device('dax1.0', provider='hmem', mode='devdax')
+        w.wait_device('dax0.0', State='online_movable', Transition='idle')
+        w.wait_device('dax1.0', State='online_movable', Transition='idle')
+        keys = ('DAXHP_T_UEVENT_USEC', 'DAXHP_T_POLICY_USEC', 'DAXHP_T_STEP_USEC', 'DAXHP_T_WRITE_START_USEC',
+                'DAXHP_T_WRITE_END_USEC', 'DAXHP_T_CONFIRMED_USEC')
+        # devdax: bind kmem (adds offline blocks), unplug, online_movable: the
+        # series refuses offline -> online (EBUSY), so the memory is added twice
+        for dev, steps in (('dax0.0', 1), ('dax1.0', 3)):
+            recs = harness.wait_for(lambda: self.audit('DAXHP_DEVICE=' + dev, 'DAXHP_EVENT=transition-finished'),
+                                    20, what='finished record of ' + dev)
+            r = recs[-1]
+            self.assertEqual(r['DAXHP_RESULT'], 'done', r)
+            t = [int(r[k]) for k in keys]
+            self.assertEqual(t, sorted(t), 'timestamps out of order: %s' % r)
+            self.assertEqual(int(r['DAXHP_STEPS']), steps, r)
+            kernel = int(r['DAXHP_KERNEL_USEC'])
+            self.assertGreater(kernel, 0)
+            self.assertLessEqual(kernel, t[4] - t[3])
+            # the same clock as the journal's own monotonic timestamp of the record
+            self.assertLessEqual(t[5], int(r['__MONOTONIC_TIMESTAMP']) + 1)
+            print('%s arrival: policy +%d us, step +%d us, kernel %d us (%d steps), confirmed +%d us after the uevent'
+                  % (dev, t[1] - t[0], t[2] - t[0], kernel, steps, t[5] - t[0]), file=sys.stderr)
+        # a later transition (a D-Bus call) carries no arrival stamps
+        r = w.ctl('set', 'dax0.0', 'unplugged')
+        self.assertEqual(r.returncode, 0, r.stderr)
+        recs = harness.wait_for(lambda: [x for x in self.audit('DAXHP_DEVICE=dax0.0', 'DAXHP_EVENT=transition-finished')
+                                         if x.get('DAXHP_TO') == 'unplugged'], 20, what='the unplug record')
+        self.assertNotIn('DAXHP_T_UEVENT_USEC', recs[-1])
+        self.assertIn('DAXHP_T_WRITE_END_USEC', recs[-1])
+
 
 if __name__ == '__main__':
     unittest.main(verbosity=2)
