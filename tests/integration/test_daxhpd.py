@@ -418,6 +418,7 @@ class TestDaxhpd(unittest.TestCase):
         w.start_daemon()
         w.wait_device('dax0.0', State='online_movable', Transition='idle')
         w.fk.set_delay('dax0.0', 2.0)    # 8 blocks: a 16 s unplug, far over TimeoutSec=
+        w.fk.set_read_blocks('dax0.0')   # and reading it sleeps meanwhile (review finding 1)
         w.write_policy('50-movable.conf', '[Match]\nProvider=hmem\n\n[Policy]\nState=unplugged\n'
                        'TimeoutSec=1s\nRetries=0\n')
         w.daemon.send_signal(signal.SIGHUP)
@@ -1134,6 +1135,56 @@ class TestDaxhpd(unittest.TestCase):
                                          if x.get('DAXHP_TO') == 'unplugged'], 20, what='the unplug record')
         self.assertNotIn('DAXHP_T_UEVENT_USEC', recs[-1])
         self.assertIn('DAXHP_T_WRITE_END_USEC', recs[-1])
+
+    def test_per_block_stop_rolls_back(self):
+        # Review finding 2, the stop half: SIGTERM during a per-block unplug
+        # leaves every block as it was, and the daemon exits.
+        w = self.world(policies={'50-movable.conf': MOVABLE_HMEM})
+        w.fk.add_device('dax0.0', provider='hmem', state='online_movable', attr=None)
+        w.start_daemon()
+        w.wait_device('dax0.0', State='online_movable', Transition='idle')
+        w.fk.set_delay('dax0.0', 0.5)
+        env = harness.clean_env(DBUS_SYSTEM_BUS_ADDRESS=w.bus.address)
+        setter = subprocess.Popen([worldmod.DAXHPCTL, 'set', 'dax0.0', 'unplugged'], env=env,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        harness.wait_for(lambda: any(v == 'offline' and e == 0 for b, v, e in w.fk.block_writes), 30,
+                         what='a block offlined')
+        w.kill_daemon(signal.SIGTERM)
+        self.assertEqual(w.daemon.returncode, 0)
+        self.assertEqual(setter.wait(30), 1)
+        self.assertIn('org.daxhp1.Error.Cancelled', setter.stderr.read())
+        self.assertEqual(w.fk.block_zones('dax0.0'), ['Movable'] * 8)
+        self.assertEqual(w.fk.mode('dax0.0'), 'system-ram')
+
+    def test_reset_drops_queued_job_and_reload_keeps_running_one(self):
+        # Review findings 4 and 7 through the daemon: `reset` drops a queued
+        # job (its caller: Superseded, nothing written); a reload that changes
+        # nothing leaves the running SetState alone (its caller: success).
+        w = self.world()
+        for n in ('dax0.0', 'dax1.0'):
+            w.fk.add_device(n, provider='hmem', state='unplugged')
+        w.start_daemon()
+        w.wait_device('dax1.0')
+        w.fk.set_delay('dax0.0', 0.4)
+        env = harness.clean_env(DBUS_SYSTEM_BUS_ADDRESS=w.bus.address)
+
+        def setter(dev, state):
+            return subprocess.Popen([worldmod.DAXHPCTL, 'set', dev, state], env=env,
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        busy = setter('dax0.0', 'online_movable')
+        self.assertIsNotNone(w.fk.wait_inflight('dax0.0', 30))
+        queued = setter('dax1.0', 'online_kernel')
+        harness.wait_for(lambda: w.device('dax1.0')['Transition'] == 'queued', 20, what='dax1.0 queued')
+        r = w.ctl('reset', 'dax1.0')
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(queued.wait(30), 1)
+        self.assertIn('org.daxhp1.Error.Superseded', queued.stderr.read())
+        r = w.ctl('reload')
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(busy.wait(60), 0, busy.stderr.read())
+        self.assertEqual([x.dev for x in w.fk.writes], ['dax0.0'])
+        self.assertEqual((w.fk.state('dax0.0'), w.fk.state('dax1.0')), ('online_movable', 'unplugged'))
+        self.assertEqual(w.manager()['QueueLength'], 0)
 
 
 if __name__ == '__main__':
