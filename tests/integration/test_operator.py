@@ -341,6 +341,19 @@ class TestOperator(unittest.TestCase):
         self.assertEqual(w.fk.state('dax0.0'), 'unplugged')
         w.fk.set_delay('dax0.0', 0)
 
+    def test_non_root_gets_one_human_line(self):
+        w = self.world()
+        w.fk.add_device('dax0.0', provider='hmem', state='unplugged')
+        w.start_daemon()
+        w.wait_device('dax0.0')
+        for args in (['set', 'dax0.0', 'online'], ['reset', 'dax0.0'], ['reload']):
+            r = w.ctl(*args, user='nobody')
+            self.assertEqual(r.returncode, 1, args)
+            self.assertEqual(len(r.stderr.splitlines()), 1, r.stderr)
+            self.assertIn('permission denied, only root may change dax devices', r.stderr)
+            self.assertNotIn('Rejected send message', r.stderr)
+        self.assertEqual(w.fk.writes, [])
+
 
 if __name__ == '__main__':
     unittest.main()
