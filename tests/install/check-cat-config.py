@@ -53,9 +53,9 @@ def analyze(root, name):
 def daxhpctl(root, name):
     dirs = [os.path.join(root, d, 'daxhp.d') for d in DIRS if os.path.isdir(os.path.join(root, d, 'daxhp.d'))]
     r = subprocess.run([DAXHPCTL, '--json', 'verify'] + dirs, capture_output=True, text=True)
-    for f in json.loads(r.stdout)['files']:
-        if os.path.basename(f['path']) == name:
-            return [f['path']] + f['dropins']
+    for f in json.loads(r.stdout)['Files']:
+        if os.path.basename(f['Path']) == name:
+            return [f['Path']] + f['DropIns']
     return []
 
 

@@ -252,7 +252,7 @@ class TestOperator(unittest.TestCase):
                 self.assertTrue(docs, (mode, args))
         # The name with the invalid byte appears, with U+FFFD for the byte.
         rc, out, _ = run_ctl(['--json', 'verify', w.policy_dir], env)
-        paths = [f['path'] for f in strict_json(out.decode())['files']]
+        paths = [f['Path'] for f in strict_json(out.decode())['Files']]
         self.assertTrue(any(p.endswith('60-caf\ufffd.conf') for p in paths), paths)
 
     def test_block_counts_show_partial_state(self):
