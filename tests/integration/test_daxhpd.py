@@ -663,18 +663,18 @@ class TestDaxhpd(unittest.TestCase):
                 events.append(json.loads(line))
         t = threading.Thread(target=reader, daemon=True)
         t.start()
-        harness.wait_for(lambda: any(e['event'] == 'added' and e['object'] == 'dax1.0' for e in events),
+        harness.wait_for(lambda: any(e['Event'] == 'added' and e['Object'] == 'dax1.0' for e in events),
                          20, what='InterfacesAdded for dax1.0')
         r = w.ctl('set', 'dax1.0', 'online_kernel')
         self.assertEqual(r.returncode, 0, r.stderr)
-        harness.wait_for(lambda: any(e['event'] == 'changed' and e['object'] == 'dax1.0' and
-                                     e['properties'].get('State') == 'online_kernel' for e in events),
+        harness.wait_for(lambda: any(e['Event'] == 'changed' and e['Object'] == 'dax1.0' and
+                                     e['Properties'].get('State') == 'online_kernel' for e in events),
                          20, what='PropertiesChanged State=online_kernel')
-        trans = [e['properties']['Transition'] for e in events
-                 if e['object'] == 'dax1.0' and 'Transition' in e.get('properties', {})]
+        trans = [e['Properties']['Transition'] for e in events
+                 if e['Object'] == 'dax1.0' and 'Transition' in e.get('Properties', {})]
         self.assertIn('running', trans)
         w.fk.remove_device('dax1.0')
-        harness.wait_for(lambda: any(e['event'] == 'removed' and e['object'] == 'dax1.0' for e in events),
+        harness.wait_for(lambda: any(e['Event'] == 'removed' and e['Object'] == 'dax1.0' for e in events),
                          20, what='InterfacesRemoved for dax1.0')
         mon.send_signal(signal.SIGINT)
         self.assertEqual(mon.wait(10), 0)
@@ -707,15 +707,15 @@ class TestDaxhpd(unittest.TestCase):
         self.assertRegex(out, r'(?m)^Daemon policy: +runtime ')
         self.assertRegex(out, r'(?m)^Transition: +idle$')
         j = json.loads(ctl('--json', 'explain', 'dax1.0'))
-        self.assertEqual(j['device']['name'], 'dax1.0')
-        self.assertEqual((j['live']['State'], j['live']['DesiredState'], j['live']['PolicyFile'],
-                          j['live']['Transition'], j['live']['Override']),
+        self.assertEqual(j['Device']['Name'], 'dax1.0')
+        self.assertEqual((j['Live']['State'], j['Live']['DesiredState'], j['Live']['PolicyFile'],
+                          j['Live']['Transition'], j['Live']['Override']),
                          ('online_kernel', 'online_kernel', 'runtime', 'idle', True))
-        self.assertIn('LastError', j['live'])
-        self.assertIn('Mode', j['live'])
+        self.assertIn('LastError', j['Live'])
+        self.assertIn('Mode', j['Live'])
         j = json.loads(ctl('--json', 'explain', 'dax0.0'))
-        self.assertTrue(j['live']['PolicyFile'].endswith('/50-movable.conf'), j['live'])
-        self.assertFalse(j['live']['Override'])
+        self.assertTrue(j['Live']['PolicyFile'].endswith('/50-movable.conf'), j['Live'])
+        self.assertFalse(j['Live']['Override'])
         # --offline: today's output, no daemon
         out = ctl('explain', '--offline', 'dax1.0')
         self.assertNotIn('Live state:', out)
@@ -724,9 +724,9 @@ class TestDaxhpd(unittest.TestCase):
         out = ctl('plan')
         self.assertIn('live: online_kernel -> online_kernel (runtime override)', out)
         self.assertIn('live: online_movable -> online_movable\n', out)
-        plan = {d['device']['name']: d for d in json.loads(ctl('--json', 'plan'))}
-        self.assertTrue(plan['dax1.0']['live']['Override'])
-        self.assertEqual(plan['dax0.0']['live']['State'], 'online_movable')
+        plan = {d['Device']['Name']: d for d in json.loads(ctl('--json', 'plan'))}
+        self.assertTrue(plan['dax1.0']['Live']['Override'])
+        self.assertEqual(plan['dax0.0']['Live']['State'], 'online_movable')
         self.assertNotIn('live:', ctl('plan', '--offline'))
 
     # --- issue 10: never wait on the kernel, stop cleanly -------------------

@@ -165,11 +165,11 @@ static void test_explain_plan(const char *root, const char *pdir) {
         out2 = run(verb_explain, &r, true,
                    (char *[]) { "explain", "--root", (char *) root, "--policy-dir", (char *) pdir, "/sys/bus/dax/devices/dax1.0", NULL });
         ASSERT_EQ(r, 0);
-        ASSERT_CONTAINS(out2, "{\"device\":{\"name\":\"dax1.0\",");
-        ASSERT_CONTAINS(out2, "\"provider\":\"pmem\",\"mode\":\"system-ram\"}");
-        ASSERT_CONTAINS(out2, "70-pmem.conf\",\"matches\":true,\"reason\":\"Size=4G.. matched \\\"8G\\\", Provider=pmem matched \\\"pmem\\\"\"}]");
-        ASSERT_CONTAINS(out2, "\"policy\":{\"State\":\"devdax\",\"MemmapOnMemory\":null,\"OnDrift\":\"reapply\",\"TimeoutUSec\":60000000,\"Retries\":0,\"RetryDelayUSec\":1000000}");
-        ASSERT_CONTAINS(out2, "\"action\":\"offline the memory, rebind to device_dax\"}\n");
+        ASSERT_CONTAINS(out2, "{\"Device\":{\"Name\":\"dax1.0\",");
+        ASSERT_CONTAINS(out2, "\"Provider\":\"pmem\",\"Mode\":\"system-ram\"}");
+        ASSERT_CONTAINS(out2, "70-pmem.conf\",\"Matches\":true,\"Reason\":\"Size=4G.. matched \\\"8G\\\", Provider=pmem matched \\\"pmem\\\"\"}]");
+        ASSERT_CONTAINS(out2, "\"Policy\":{\"State\":\"devdax\",\"MemmapOnMemory\":null,\"OnDrift\":\"reapply\",\"TimeoutUSec\":60000000,\"Retries\":0,\"RetryDelayUSec\":1000000}");
+        ASSERT_CONTAINS(out2, "\"Action\":\"offline the memory, rebind to device_dax\"}\n");
 
         free(run(verb_explain, &r, false, (char *[]) { "explain", "--root", (char *) root, "dax7.7", NULL }));
         ASSERT_EQ(r, 1);
@@ -186,7 +186,7 @@ static void test_explain_plan(const char *root, const char *pdir) {
         out4 = run(verb_plan, &r, true, (char *[]) { "plan", "--json", "--root", (char *) root, "--policy-dir", (char *) pdir, NULL });
         ASSERT_EQ(r, 0);
         ASSERT_TRUE(out4[0] == '[');
-        ASSERT_CONTAINS(out4, "\"action\":\"none (ignored)\"}]\n");
+        ASSERT_CONTAINS(out4, "\"Action\":\"none (ignored)\"}]\n");
 }
 
 static void test_verify(const char *pdir) {
@@ -211,8 +211,8 @@ static void test_verify(const char *pdir) {
 
         out3 = run(verb_verify, &r, true, (char *[]) { "verify", bad, "--json", NULL });
         ASSERT_EQ(r, 1);
-        ASSERT_CONTAINS(out3, "\"rejected\":1,\"errors\":1,\"warnings\":1,\"diagnostics\":[{\"level\":\"error\",");
-        ASSERT_CONTAINS(out3, "\"line\":3,\"message\":\"Invalid Size= value 'huge'");
+        ASSERT_CONTAINS(out3, "\"Rejected\":1,\"Errors\":1,\"Warnings\":1,\"Diagnostics\":[{\"Level\":\"error\",");
+        ASSERT_CONTAINS(out3, "\"Line\":3,\"Message\":\"Invalid Size= value 'huge'");
 }
 
 int main(void) {
