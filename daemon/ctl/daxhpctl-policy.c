@@ -261,6 +261,40 @@ static void json_policy(FILE *f, const Policy *p) {
         fprintf(f, "\"Retries\":%u,\"RetryDelayUSec\":%" PRIu64 "}", p->retries, p->retry_delay_usec);
 }
 
+static void json_strv(FILE *f, char * const *l) {
+        fputc('[', f);
+        for (size_t i = 0; l && l[i]; i++) {
+                if (i)
+                        fputc(',', f);
+                json_quote(f, l[i]);
+        }
+        fputc(']', f);
+}
+
+/* The CXL identity [Match] can name (daxhp.d(5)); only for a CXL region's device. */
+static void json_cxl(FILE *f, const DeviceInfo *d) {
+        if (!d->cxl_region)
+                return;
+        fputs(",\"cxl\":{\"region\":", f);
+        json_quote(f, d->cxl_region);
+        fputs(",\"root_decoder\":", f);
+        json_nullable(f, d->cxl_root_decoder);
+        fputs(",\"memdevs\":", f);
+        json_strv(f, d->cxl_memdevs);
+        fputs(",\"serials\":", f);
+        json_strv(f, d->cxl_serials);
+        fputs(",\"host_bridges\":", f);
+        json_strv(f, d->cxl_host_bridges);
+        fputc('}', f);
+}
+
+static void print_strv(const char *label, char * const *l) {
+        printf("%s", label);
+        for (size_t i = 0; l && l[i]; i++)
+                printf("%s%s", i ? " " : "", l[i]);
+        printf("%s\n", l && l[0] ? "" : "(unknown)");
+}
+
 static void json_device(FILE *f, const DeviceInfo *d) {
         fputs("{\"name\":", f);
         json_nullable(f, d->name);
@@ -272,6 +306,7 @@ static void json_device(FILE *f, const DeviceInfo *d) {
         json_nullable(f, d->provider);
         fputs(",\"mode\":", f);
         json_nullable(f, d->mode);
+        json_cxl(f, d);
         fputc('}', f);
 }
 
@@ -402,6 +437,13 @@ int verb_explain(int argc, char *argv[], bool json) {
                         printf("  Node:     (unknown)\n");
                 printf("  Size:     %s (%" PRIu64 " bytes)\n  Mode:     %s\n",
                        fmt_size(buf, sizeof(buf), dev.size), dev.size, strempty(dev.mode));
+                if (dev.cxl_region) {
+                        printf("  CXL region:       %s (root decoder %s)\n", dev.cxl_region,
+                               dev.cxl_root_decoder ?: "(unknown)");
+                        print_strv("  CXL memdevs:      ", dev.cxl_memdevs);
+                        print_strv("  CXL serials:      ", dev.cxl_serials);
+                        print_strv("  CXL host bridges: ", dev.cxl_host_bridges);
+                }
                 printf("Files, in match order:\n");
         }
 

@@ -225,6 +225,30 @@ static void test_explain_plan(const char *root, const char *pdir) {
         ASSERT_CONTAINS(out2, "\"policy\":{\"State\":\"devdax\",\"MemmapOnMemory\":null,\"OnDrift\":\"reapply\",\"TimeoutUSec\":60000000,\"Retries\":0,\"RetryDelayUSec\":1000000}");
         ASSERT_CONTAINS(out2, "\"action\":\"offline the memory, rebind to device_dax\"}\n");
 
+        /* A CXL region's device: its identity, and a MemdevSerial= match in decimal. */
+        _cleanup_rm_rf_ char *cxl_pdir = test_mkdtemp();
+        free(test_write(cxl_pdir, "40-cxl-reserve.conf",
+                        "[Match]\nProvider=cxl\nMemdevSerial=4098\n[Policy]\nState=unplugged\n"));
+        _cleanup_free_ char *out5 = run(verb_explain, &r, false,
+                                        (char *[]) { "explain", "--root", (char *) root, "--policy-dir", cxl_pdir,
+                                                     "dax2.0", NULL });
+        ASSERT_EQ(r, 0);
+        ASSERT_CONTAINS(out5, "  Mode:     unbound\n"
+                              "  CXL region:       region2 (root decoder decoder0.0)\n"
+                              "  CXL memdevs:      mem1 mem0\n"
+                              "  CXL serials:      0x1001 0x1002\n"
+                              "  CXL host bridges: pci0000:0c pci0000:de\n");
+        ASSERT_CONTAINS(out5, "/40-cxl-reserve.conf\n"
+                              "    Provider=cxl matched \"cxl\", MemdevSerial=4098 matched \"0x1001, 0x1002\"\n");
+        ASSERT_CONTAINS(out5, "  State=unplugged\n");
+        _cleanup_free_ char *out6 = run(verb_explain, &r, true,
+                                        (char *[]) { "explain", "--root", (char *) root, "--policy-dir", cxl_pdir,
+                                                     "dax2.0", NULL });
+        ASSERT_EQ(r, 0);
+        ASSERT_CONTAINS(out6, "\"mode\":\"unbound\",\"cxl\":{\"region\":\"region2\",\"root_decoder\":\"decoder0.0\","
+                              "\"memdevs\":[\"mem1\",\"mem0\"],\"serials\":[\"0x1001\",\"0x1002\"],"
+                              "\"host_bridges\":[\"pci0000:0c\",\"pci0000:de\"]}}");
+
         free(run(verb_explain, &r, false, (char *[]) { "explain", "--root", (char *) root, "dax7.7", NULL }));
         ASSERT_EQ(r, 1);
 
