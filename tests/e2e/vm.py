@@ -53,7 +53,7 @@ def _tail(path, n=40):
 class VM:
     def __init__(self, image, kernel, initrd=None, append="", drives=(),
                  mem=MEM, memmap=MEMMAP, workdir=None, name="vm",
-                 qemu="qemu-system-x86_64", verbose=False):
+                 qemu="qemu-system-x86_64", verbose=False, machine=None, extra=(), pci_bus=None):
         self.image, self.kernel, self.initrd = image, kernel, initrd
         self.drives = list(drives)
         self.mem = mem
@@ -64,6 +64,13 @@ class VM:
         self.dir = workdir or tempfile.mkdtemp(prefix="daxhp-e2e-")
         self.name = name
         self.qemu = qemu
+        # machine: "-machine" value (default: QEMU's pc); extra: more QEMU
+        # arguments (tests/e2e-cxl: q35,cxl=on and the CXL devices).
+        self.machine = machine
+        self.extra = list(extra)
+        # pci_bus: put the disks and virtio-serial on this bus explicitly (q35
+        # with pxb-cxl: QEMU's default pick may be a CXL host bridge's bus).
+        self.pci_bus = pci_bus
         self.verbose = verbose
         self.sock_path = os.path.join(self.dir, name + ".agent.sock")
         self.console = os.path.join(self.dir, name + ".console.log")
@@ -77,8 +84,10 @@ class VM:
 
     # ---- lifecycle -------------------------------------------------------
     def cmdline(self):
-        c = [self.qemu, "-accel", "tcg", "-cpu", "max", "-smp", "1",
-             "-m", self.mem,
+        c = [self.qemu, "-accel", "tcg", "-cpu", "max", "-smp", "1"]
+        if self.machine:
+            c += ["-machine", self.machine]
+        c += ["-m", self.mem,
              # One NUMA node: gives the guest an SRAT, so the soft-reserved
              # (hmem) range gets a target node and kmem accepts it.
              "-object", "memory-backend-ram,id=ram0,size=%s" % self.mem,
@@ -86,16 +95,20 @@ class VM:
              "-display", "none", "-monitor", "none",
              "-no-reboot", "-snapshot", "-nodefaults",
              "-serial", "file:" + self.console,
-             "-kernel", self.kernel, "-append", self.append,
-             "-drive", "file=%s,format=raw,if=virtio,cache=unsafe" % self.image]
+             "-kernel", self.kernel, "-append", self.append]
+        disks = [(self.image, "cache=unsafe")] + [(d, "readonly=on") for d in self.drives]
+        for i, (f, opt) in enumerate(disks):
+            if self.pci_bus:
+                c += ["-drive", "file=%s,format=raw,if=none,id=disk%d,%s" % (f, i, opt),
+                      "-device", "virtio-blk-pci,drive=disk%d,bus=%s" % (i, self.pci_bus)]
+            else:
+                c += ["-drive", "file=%s,format=raw,if=virtio,%s" % (f, opt)]
         if self.initrd:
             c += ["-initrd", self.initrd]
-        for d in self.drives:
-            c += ["-drive", "file=%s,format=raw,if=virtio,readonly=on" % d]
-        c += ["-device", "virtio-serial",
+        c += ["-device", "virtio-serial" + (",bus=" + self.pci_bus if self.pci_bus else ""),
               "-chardev", "socket,path=%s,server=on,wait=off,id=agent" % self.sock_path,
               "-device", "virtserialport,chardev=agent,name=daxhp.agent"]
-        return c
+        return c + self.extra
 
     def boot(self, timeout=900):
         """Start QEMU and wait until systemd reports the system up and the
@@ -110,8 +123,18 @@ class VM:
             if time.monotonic() > deadline:
                 raise Timeout("QEMU did not create the agent socket")
             time.sleep(0.05)
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.connect(self.sock_path)
+        # QEMU binds the socket before it listens: retry a refused connect.
+        while True:
+            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                self.sock.connect(self.sock_path)
+                break
+            except ConnectionRefusedError:
+                self.sock.close()
+                self._check_alive()
+                if time.monotonic() > deadline:
+                    raise Timeout("QEMU did not listen on the agent socket")
+                time.sleep(0.05)
         self.reader = threading.Thread(target=self._read_loop, daemon=True)
         self.reader.start()
         # Ping until the agent answers (it starts after udev made the port).
