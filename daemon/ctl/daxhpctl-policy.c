@@ -280,6 +280,35 @@ static void json_policy(JsonWriter *w, const Policy *p) {
         json_object_close(w);
 }
 
+static void json_strv(JsonWriter *w, char * const *l) {
+        json_array_open(w);
+        for (size_t i = 0; l && l[i]; i++)
+                json_string(w, l[i]);
+        json_array_close(w);
+}
+
+/* The CXL identity [Match] can name (daxhp.d(5)); only for a CXL region's device. */
+static void json_cxl(JsonWriter *w, const DeviceInfo *d) {
+        if (!d->cxl_region)
+                return;
+        json_key(w, "Cxl");
+        json_object_open(w);
+        json_key(w, "Region");      json_string(w, d->cxl_region);
+        json_key(w, "RootDecoder"); json_nullable(w, d->cxl_root_decoder);
+        json_key(w, "Memdevs");     json_strv(w, d->cxl_memdevs);
+        json_key(w, "Serials");     json_strv(w, d->cxl_serials);
+        json_key(w, "HostBridges"); json_strv(w, d->cxl_host_bridges);
+        json_object_close(w);
+}
+
+static void print_strv(const char *label, char * const *l) {
+        printf("%s", label);
+        for (size_t i = 0; l && l[i]; i++)
+                printf("%s%s", i ? " " : "", l[i]);
+        printf("%s
+", l && l[0] ? "" : "(unknown)");
+}
+
 /* The sysfs view: the same names as the daemon's Device properties. */
 static void json_device(JsonWriter *w, const DeviceInfo *d) {
         json_object_open(w);
@@ -290,6 +319,7 @@ static void json_device(JsonWriter *w, const DeviceInfo *d) {
         json_key(w, "Size");       json_u64(w, d->size);
         json_key(w, "Provider");   json_nullable(w, d->provider);
         json_key(w, "Mode");       json_nullable(w, d->mode);
+        json_cxl(w, d);
         json_object_close(w);
 }
 
@@ -421,6 +451,13 @@ int verb_explain(int argc, char *argv[], bool json) {
                         printf("  Node:     (unknown)\n");
                 printf("  Size:     %s (%" PRIu64 " bytes)\n  Mode:     %s\n",
                        fmt_size(buf, sizeof(buf), dev.size), dev.size, strempty(dev.mode));
+                if (dev.cxl_region) {
+                        printf("  CXL region:       %s (root decoder %s)\n", dev.cxl_region,
+                               dev.cxl_root_decoder ?: "(unknown)");
+                        print_strv("  CXL memdevs:      ", dev.cxl_memdevs);
+                        print_strv("  CXL serials:      ", dev.cxl_serials);
+                        print_strv("  CXL host bridges: ", dev.cxl_host_bridges);
+                }
                 printf("Files, in match order:\n");
         }
 
