@@ -245,9 +245,9 @@ static void test_explain_plan(const char *root, const char *pdir) {
                                         (char *[]) { "explain", "--root", (char *) root, "--policy-dir", cxl_pdir,
                                                      "dax2.0", NULL });
         ASSERT_EQ(r, 0);
-        ASSERT_CONTAINS(out6, "\"mode\":\"unbound\",\"cxl\":{\"region\":\"region2\",\"root_decoder\":\"decoder0.0\","
-                              "\"memdevs\":[\"mem1\",\"mem0\"],\"serials\":[\"0x1001\",\"0x1002\"],"
-                              "\"host_bridges\":[\"pci0000:0c\",\"pci0000:de\"]}}");
+        ASSERT_CONTAINS(out6, "\"Mode\":\"unbound\",\"Cxl\":{\"Region\":\"region2\",\"RootDecoder\":\"decoder0.0\","
+                              "\"Memdevs\":[\"mem1\",\"mem0\"],\"Serials\":[\"0x1001\",\"0x1002\"],"
+                              "\"HostBridges\":[\"pci0000:0c\",\"pci0000:de\"]}}");
 
         free(run(verb_explain, &r, false, (char *[]) { "explain", "--root", (char *) root, "dax7.7", NULL }));
         ASSERT_EQ(r, 1);
