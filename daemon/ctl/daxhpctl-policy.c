@@ -305,8 +305,7 @@ static void print_strv(const char *label, char * const *l) {
         printf("%s", label);
         for (size_t i = 0; l && l[i]; i++)
                 printf("%s%s", i ? " " : "", l[i]);
-        printf("%s
-", l && l[0] ? "" : "(unknown)");
+        printf("%s\n", l && l[0] ? "" : "(unknown)");
 }
 
 /* The sysfs view: the same names as the daemon's Device properties. */
