@@ -158,6 +158,11 @@ class CxlScenario(Scenario):
         self.log("#   %s: %s" % (dev, p))
         check(p["Provider"] == "cxl" and p["TargetNode"] == node and
               p["PolicyFile"].endswith("50-cxl-fast.conf"), "%s properties %s" % (dev, p))
+        c = self.dprops(dev, "CxlRegion", "CxlRootDecoder", "CxlMemdevs", "CxlSerials", "CxlHostBridges")
+        self.log("#   %s CXL identity on the bus: %s" % (dev, c))
+        check(c == {"CxlRegion": region, "CxlRootDecoder": "decoder0.0",
+                    "CxlMemdevs": [self.mem[SERIALS[0]]], "CxlSerials": ["%#x" % SERIALS[0]],
+                    "CxlHostBridges": ["pci0000:0c"]}, "%s CXL identity on D-Bus: %s" % (dev, c))
         out = self.sh("daxhpctl explain %s" % dev)
         self.log("".join("#   | " + l + "\n" for l in out.splitlines()).rstrip())
         check("MemdevSerial" in out and "50-cxl-fast.conf" in out, "explain does not name the serial match")
