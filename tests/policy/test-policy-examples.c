@@ -79,6 +79,7 @@ static void test_man_page(const char *path) {
         static const char * const keys[] = {
                 "Name=", "Path=", "Region=", "TargetNode=", "Size=", "Provider=", "Property=", "Mode=",
                 "State=", "MemmapOnMemory=", "OnDrift=", "TimeoutSec=", "Retries=", "RetryDelaySec=",
+                "MaxMovablePercent=",
         };
         _cleanup_fclose_ FILE *f = fopen(path, "re");
         char *text = NULL;
