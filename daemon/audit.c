@@ -26,6 +26,9 @@ static const struct {
         [AUDIT_OVERRIDE_CLEARED]    = { "override-cleared",    "0e9006c128264076b87d34330695dcbe" },
         [AUDIT_DRIFT]               = { "drift",               "e732b274006a46a99505b93fe2cc6b31" },
         [AUDIT_RELOAD]              = { "reload",              "efcf19202be64c07b0f7392ed3a82036" },
+        [AUDIT_HOST_SETTINGS]       = { "host-settings",       "146c70fd09234b27a621b966aeff0690" },
+        [AUDIT_AGENTS]              = { "competing-agents",    "c1b188dbdaa34b1a9124894d8bc518df" },
+        [AUDIT_REFUSED]             = { "refused",             "8d034cae1ee74866b67e91c6c64671ca" },
 };
 
 const char *audit_message_id(AuditKind k) {
@@ -42,7 +45,7 @@ void audit_caller_done(AuditCaller *c) {
         *c = (AuditCaller) {};
 }
 
-#define FIELDS_MAX 32
+#define FIELDS_MAX 40
 
 typedef struct Fields {
         char *f[FIELDS_MAX];
@@ -119,6 +122,8 @@ static void collect_fields(const AuditRecord *rec, Fields *fl) {
                 fields_add(fl, "DAXHP_FILES_LOADED=%u", rec->files_loaded);
                 fields_add(fl, "DAXHP_FILES_REJECTED=%u", rec->files_rejected);
         }
+        for (char * const *x = rec->extra; x && *x; x++)
+                fields_add(fl, "%s", *x);
 }
 
 void audit_emit(const AuditRecord *rec, const char *format, ...) {
@@ -142,7 +147,8 @@ void audit_emit(const AuditRecord *rec, const char *format, ...) {
 
                 fields_add(&head, "MESSAGE=%s", msg);
                 fields_add(&head, "MESSAGE_ID=%s", audit_message_id(rec->kind));
-                fields_add(&head, "PRIORITY=%d", rec->error != 0 ? LOG_WARNING : LOG_NOTICE);
+                fields_add(&head, "PRIORITY=%d",
+                           rec->priority ?: rec->error != 0 ? LOG_WARNING : LOG_NOTICE);
                 fields_add(&head, "SYSLOG_IDENTIFIER=daxhpd");
                 for (size_t i = 0; i < head.n; i++)
                         iov[n++] = (struct iovec) { head.f[i], strlen(head.f[i]) };

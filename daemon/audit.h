@@ -25,6 +25,9 @@ typedef enum AuditKind {
         AUDIT_OVERRIDE_CLEARED,
         AUDIT_DRIFT,
         AUDIT_RELOAD,
+        AUDIT_HOST_SETTINGS,            /* the kernel's hotplug settings changed under us */
+        AUDIT_AGENTS,                   /* other agents that online/offline memory were found */
+        AUDIT_REFUSED,                  /* a safety check refused a step (safety.h) */
         _AUDIT_KIND_MAX,
 } AuditKind;
 
@@ -73,6 +76,8 @@ typedef struct AuditRecord {
         const AuditTimes *times;
         bool has_files;
         unsigned files_loaded, files_rejected;
+        char * const *extra;            /* more "DAXHP_KEY=value" fields, NULL-terminated; may be NULL */
+        int priority;                   /* 0: NOTICE, or WARNING with an error */
 } AuditRecord;
 
 /* MESSAGE= is formatted from format. Never fails: auditing must not stop the daemon. */

@@ -22,6 +22,7 @@ typedef struct Args {
         LogTarget log_target;
         const char *sysfs_root;
         const char *state_dir;
+        const char *host_root;
         char **policy_dirs;
 } Args;
 
@@ -35,6 +36,8 @@ static void help(void) {
                "     --policy-dir=DIR          Load policy from DIR instead of the default\n"
                "                               directories; may be repeated, earliest wins\n"
                "     --state-dir=DIR           Runtime state (overrides), default /run/daxhp\n"
+               "     --host-root=DIR           Read udev rules, daxctl.conf.d and /proc below DIR\n"
+               "                               (default /; for tests)\n"
                "     --debug                   Log debug messages too\n");
 }
 
@@ -45,6 +48,7 @@ static int parse_argv(int argc, char *argv[], Args *a) {
                 ARG_SYSFS_ROOT,
                 ARG_POLICY_DIR,
                 ARG_STATE_DIR,
+                ARG_HOST_ROOT,
                 ARG_DEBUG,
         };
         static const struct option options[] = {
@@ -54,6 +58,7 @@ static int parse_argv(int argc, char *argv[], Args *a) {
                 { "sysfs-root", required_argument, NULL, ARG_SYSFS_ROOT },
                 { "policy-dir", required_argument, NULL, ARG_POLICY_DIR },
                 { "state-dir",  required_argument, NULL, ARG_STATE_DIR  },
+                { "host-root",  required_argument, NULL, ARG_HOST_ROOT  },
                 { "debug",      no_argument,       NULL, ARG_DEBUG      },
                 {}
         };
@@ -84,6 +89,9 @@ static int parse_argv(int argc, char *argv[], Args *a) {
                         break;
                 case ARG_STATE_DIR:
                         a->state_dir = optarg;
+                        break;
+                case ARG_HOST_ROOT:
+                        a->host_root = optarg;
                         break;
                 case ARG_DEBUG:
                         log_set_max_level(LOG_DEBUG);
@@ -164,6 +172,7 @@ static int run(int argc, char *argv[]) {
                                 .sysfs_root = a.sysfs_root,
                                 .policy_dirs = a.policy_dirs,
                                 .state_dir = a.state_dir,
+                                .host_root = a.host_root,
                         }, &m);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up: %m");

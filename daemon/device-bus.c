@@ -3,6 +3,7 @@
 /* org.daxhp1.Device: one object per dax device, /org/daxhp1/device/<encoded name>. */
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -103,10 +104,10 @@ static int property_get_last_change(sd_bus *bus, const char *path, const char *i
 }
 
 /* Reply now if nothing had to move, else the queued job replies when it ends. */
-static int apply_and_wait(Device *d, sd_bus_message *msg, sd_bus_error *error) {
+static int apply_and_wait_full(Device *d, sd_bus_message *msg, bool force, sd_bus_error *error) {
         int r;
 
-        r = manager_apply_device(d->manager, d, msg);
+        r = manager_apply_device_full(d->manager, d, msg, force);
         if (r == -ESHUTDOWN)
                 return sd_bus_error_setf(error, DAXHP_ERROR_CANCELLED, "%s: daxhpd is stopping.", d->name);
         if (r < 0)
@@ -116,16 +117,18 @@ static int apply_and_wait(Device *d, sd_bus_message *msg, sd_bus_error *error) {
         return 1;
 }
 
-static int method_set_state(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+static int apply_and_wait(Device *d, sd_bus_message *msg, sd_bus_error *error) {
+        return apply_and_wait_full(d, msg, false, error);
+}
+
+/* SetStateWithFlags: bit 0 forces the request past the zone-ratio and unplug checks. */
+#define DAXHP_SET_STATE_FORCE UINT64_C(1)
+
+static int set_state(sd_bus_message *msg, Device *d, const char *s, uint64_t flags, sd_bus_error *error) {
         _cleanup_(audit_caller_done) AuditCaller caller = {};
-        Device *d = userdata;
-        const char *s;
         PolicyState st;
         int r;
 
-        r = sd_bus_message_read(msg, "s", &s);
-        if (r < 0)
-                return r;
         r = bus_check_root(msg, error, &caller);
         if (r < 0)
                 return r;
@@ -158,7 +161,32 @@ static int method_set_state(sd_bus_message *msg, void *userdata, sd_bus_error *e
                    strempty(caller.comm));
         manager_device_changed(d->manager, d);
 
-        return apply_and_wait(d, msg, error);
+        return apply_and_wait_full(d, msg, flags & DAXHP_SET_STATE_FORCE, error);
+}
+
+static int method_set_state(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        const char *s;
+        int r;
+
+        r = sd_bus_message_read(msg, "s", &s);
+        if (r < 0)
+                return r;
+        return set_state(msg, userdata, s, 0, error);
+}
+
+static int method_set_state_with_flags(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        const char *s;
+        uint64_t flags;
+        int r;
+
+        r = sd_bus_message_read(msg, "st", &s, &flags);
+        if (r < 0)
+                return r;
+        if (flags & ~DAXHP_SET_STATE_FORCE)
+                return sd_bus_error_setf(error, DAXHP_ERROR_INVALID_ARGS,
+                                         "Unknown flags 0x%" PRIx64 ": only 1 (force) is defined.",
+                                         flags & ~DAXHP_SET_STATE_FORCE);
+        return set_state(msg, userdata, s, flags, error);
 }
 
 static int method_clear_override(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -237,6 +265,11 @@ const sd_bus_vtable device_vtable[] = {
                                 SD_BUS_ARGS("s", state),
                                 SD_BUS_NO_RESULT,
                                 method_set_state,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("SetStateWithFlags",
+                                SD_BUS_ARGS("s", state, "t", flags),
+                                SD_BUS_NO_RESULT,
+                                method_set_state_with_flags,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ClearOverride",
                                 SD_BUS_NO_ARGS,

@@ -170,6 +170,7 @@ void device_job_request(const Device *d, PolicyState desired, JobRequest *ret) {
                 .desired = desired,
                 .timeout_usec = DEFAULT_TIMEOUT_USEC,
                 .memmap_on_memory = -1,
+                .max_movable_percent = -1,
         };
         if (!d->has_policy)
                 return;
@@ -177,6 +178,7 @@ void device_job_request(const Device *d, PolicyState desired, JobRequest *ret) {
         ret->retries = d->policy.retries;
         ret->retry_delay_usec = d->policy.retry_delay_usec;
         ret->memmap_on_memory = d->policy.memmap_on_memory;
+        ret->max_movable_percent = d->policy.max_movable_percent;
 }
 
 bool device_is_satisfied(const Device *d) {

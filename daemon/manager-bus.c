@@ -262,10 +262,17 @@ int manager_bus_register(Manager *m) {
         r = sd_bus_add_object_vtable(m->bus, NULL, MANAGER_PATH, MANAGER_INTERFACE, manager_vtable, m);
         if (r < 0)
                 return log_error_errno(r, "Failed to register the manager object: %m");
+        r = sd_bus_add_object_vtable(m->bus, NULL, MANAGER_PATH, MANAGER_INTERFACE, manager_safety_vtable, m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to register the manager's safety properties: %m");
         r = sd_bus_add_fallback_vtable(m->bus, NULL, "/org/daxhp1/device", "org.daxhp1.Device",
                                        device_vtable, device_bus_find, m);
         if (r < 0)
                 return log_error_errno(r, "Failed to register device objects: %m");
+        r = sd_bus_add_fallback_vtable(m->bus, NULL, "/org/daxhp1/device", "org.daxhp1.Device",
+                                       device_safety_vtable, device_bus_find, m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to register device safety properties: %m");
         r = sd_bus_add_node_enumerator(m->bus, NULL, "/org/daxhp1/device", device_bus_enumerate, m);
         if (r < 0)
                 return log_error_errno(r, "Failed to register the device enumerator: %m");

@@ -50,6 +50,12 @@ static int ops_run_step(void *userdata, const char *device, const Step *step, in
         }
 }
 
+static int ops_check_step(void *userdata, Job *job, const Step *step, DaxMode mode, DaxState state) {
+        Manager *m = userdata;
+
+        return manager_check_step(m, job_device(job), step, mode, state, job_request(job));
+}
+
 static void ops_step_started(void *userdata, Job *job, const Step *step) {
         Manager *m = userdata;
         Device *d = manager_get_device(m, job_device(job));
@@ -97,7 +103,8 @@ static void ops_device_changed(void *userdata, const char *device) {
         }
 }
 
-static void reply(sd_bus_message *call, JobResult result, int error, const char *device, const char *text) {
+static void reply(sd_bus_message *call, JobResult result, int error, const char *device, const char *text,
+                  const char *refused_name) {
         int r;
 
         if (!call)
@@ -119,6 +126,9 @@ static void reply(sd_bus_message *call, JobResult result, int error, const char 
         case JOB_CANCELLED:
                 r = sd_bus_reply_method_errorf(call, DAXHP_ERROR_CANCELLED, "%s: daxhpd is stopping.", device);
                 break;
+        case JOB_REFUSED:
+                r = sd_bus_reply_method_errorf(call, refused_name ?: DAXHP_ERROR_FAILED, "%s: %s", device, text);
+                break;
         default:
                 r = sd_bus_reply_method_errorf(call, DAXHP_ERROR_KERNEL_REFUSED, "%s: %s", device, text);
         }
@@ -130,7 +140,7 @@ static void ops_job_finished(void *userdata, Job *job, JobResult result, int err
         Manager *m = userdata;
         const char *device = job_device(job);
         Device *d = manager_get_device(m, device);
-        char text[256] = "";
+        char text[512] = "";
         usec_t started = job_started_usec(job);
         const JobTimes *jt = job_times(job);
         AuditTimes times = {
@@ -144,7 +154,9 @@ static void ops_job_finished(void *userdata, Job *job, JobResult result, int err
                 .confirmed = result == JOB_DONE ? now_usec(CLOCK_MONOTONIC) : 0,
         };
 
-        if (result == JOB_FAILED || result == JOB_TIMEOUT)
+        if (result == JOB_REFUSED)
+                snprintf(text, sizeof(text), "refused: %s", m->refusal.text);
+        else if (result == JOB_FAILED || result == JOB_TIMEOUT)
                 snprintf(text, sizeof(text), "%s%s", result == JOB_TIMEOUT ? "timed out: " : "",
                          error == -ELOOP ? "state did not converge" : errno_text(error));
 
@@ -177,7 +189,7 @@ static void ops_job_finished(void *userdata, Job *job, JobResult result, int err
         for (size_t i = 0; i < job_n_waiters(job); i++) {
                 sd_bus_message *call = job_waiter(job, i);
 
-                reply(call, result, error, device, text);
+                reply(call, result, error, device, text, safety_error_name(m->refusal.check));
                 sd_bus_message_unref(call);
         }
 }
@@ -191,6 +203,7 @@ static void ops_stopped(void *userdata) {
 const QueueOps manager_queue_ops = {
         .read = ops_read,
         .run_step = ops_run_step,
+        .check_step = ops_check_step,
         .step_started = ops_step_started,
         .step_finished = ops_step_finished,
         .device_changed = ops_device_changed,

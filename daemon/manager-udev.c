@@ -178,6 +178,8 @@ static int on_udev_event(sd_event_source *s, int fd, uint32_t revents, void *use
                 udev_device_unref(dev);
         }
         flush_dirty(m);
+        /* Memory came or went: a good moment to notice changed hotplug settings (a few small reads). */
+        manager_host_refresh(m);
         return 0;
 }
 

@@ -32,7 +32,9 @@ int manager_new(sd_event *e, const ManagerConfig *c, Manager **ret) {
         m->kernel_attr = DAX_ATTR_UNKNOWN;
         m->sysfs_root = strdup(c->sysfs_root ?: "/sys");
         m->state_dir = strdup(c->state_dir ?: "/run/daxhp");
-        if (!m->sysfs_root || !m->state_dir)
+        m->host_root = strdup(c->host_root ?: "/");
+        m->host.auto_movable_ratio = -1;
+        if (!m->sysfs_root || !m->state_dir || !m->host_root)
                 return -ENOMEM;
         if (c->policy_dirs) {
                 m->policy_dirs = strv_copy(c->policy_dirs);
@@ -107,6 +109,9 @@ Manager *manager_free(Manager *m) {
         sd_event_unref(m->event);
         free(m->sysfs_root);
         free(m->state_dir);
+        free(m->host_root);
+        host_settings_done(&m->host);
+        agent_list_done(&m->agents);
         strv_free(m->policy_dirs);
         free(m);
         return NULL;
@@ -303,6 +308,9 @@ int manager_startup(Manager *m) {
         r = load_policies(m, &loaded, &rejected);
         if (r < 0)
                 return r;
+        r = manager_safety_start(m);
+        if (r < 0)
+                return r;
 
         /* Follow udev before enumerating, so nothing added in between is missed. */
         r = manager_udev_start(m);
@@ -354,6 +362,10 @@ int manager_reload(Manager *m, unsigned *ret_loaded, unsigned *ret_rejected) {
 }
 
 int manager_apply_device(Manager *m, Device *d, sd_bus_message *waiter) {
+        return manager_apply_device_full(m, d, waiter, false);
+}
+
+int manager_apply_device_full(Manager *m, Device *d, sd_bus_message *waiter, bool force) {
         PolicyState want = device_desired(d);
         JobRequest req;
         Job *job;
@@ -371,6 +383,7 @@ int manager_apply_device(Manager *m, Device *d, sd_bus_message *waiter) {
                 return 0;
 
         device_job_request(d, want, &req);
+        req.force = force;
         r = queue_submit(m->queue, d->name, &req, waiter ? sd_bus_message_ref(waiter) : NULL, &job);
         if (r < 0) {
                 sd_bus_message_unref(waiter);

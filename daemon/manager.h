@@ -11,15 +11,19 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
+#include "agents.h"
 #include "audit.h"
 #include "device.h"
+#include "host-settings.h"
 #include "policy.h"
 #include "queue.h"
+#include "safety.h"
 
 typedef struct ManagerConfig {
         const char *sysfs_root;         /* "/sys" */
         char **policy_dirs;             /* NULL: the policy library's defaults */
         const char *state_dir;          /* "/run/daxhp" */
+        const char *host_root;          /* "/": udev rules, daxctl.conf.d, /proc below it */
 } ManagerConfig;
 
 struct Manager {
@@ -32,6 +36,11 @@ struct Manager {
         char *sysfs_root;
         char **policy_dirs;
         char *state_dir;
+        char *host_root;
+
+        HostSettings host;              /* the kernel's hotplug settings, as read last */
+        AgentList agents;               /* other agents that change memory state */
+        SafetyVerdict refusal;          /* why the last step was refused (manager-safety.c) */
 
         PolicySet *policies;
         Device **devices;               /* sorted by name */
@@ -83,6 +92,8 @@ void manager_note_kernel_attr(Manager *m, DaxAttr attr);
  * taken), 1 if queued.
  */
 int manager_apply_device(Manager *m, Device *d, sd_bus_message *waiter);
+/* The same; force: the job skips the safety checks that yield to force (SetStateWithFlags). */
+int manager_apply_device_full(Manager *m, Device *d, sd_bus_message *waiter, bool force);
 
 /* A device property changed: emit PropertiesChanged. */
 void manager_device_changed(Manager *m, Device *d);
@@ -104,6 +115,24 @@ void manager_udev_stop(Manager *m);
 void manager_device_event(Manager *m, Device *d);
 /* A uevent of memory block `sysname` ("memory42"): re-reads only the device owning it. */
 void manager_memory_event(Manager *m, const char *sysname);
+
+/* manager-safety.c: the kernel's settings, competing agents, the checks before a step. */
+int manager_safety_start(Manager *m);
+/* Re-read the kernel's settings (cheap); audit and announce what changed. */
+void manager_host_refresh(Manager *m);
+/*
+ * Before a step: 0 to go ahead, -EPERM when a safety check refuses it
+ * (m->refusal says why, audited). force skips the checks that yield to it.
+ */
+int manager_check_step(Manager *m, const char *device, const Step *step, DaxMode mode, DaxState state,
+                       const JobRequest *req);
+/* The device's pages in use (0 when not online), and its node's memory tier (-1 unknown). */
+uint64_t manager_device_pages_in_use(Manager *m, const Device *d);
+int manager_device_memory_tier(Manager *m, const Device *d);
+/* Its node's share of a device: bytes used on it (bounded by the device's online size) and free. */
+void manager_device_usage(Manager *m, const Device *d, uint64_t *ret_used, uint64_t *ret_free);
+extern const sd_bus_vtable manager_safety_vtable[];
+extern const sd_bus_vtable device_safety_vtable[];
 
 /* manager-bus.c / device-bus.c */
 int manager_bus_connect(Manager *m);
@@ -130,3 +159,4 @@ int bus_check_root(sd_bus_message *msg, sd_bus_error *error, AuditCaller *caller
 #define DAXHP_ERROR_BUSY           "org.daxhp1.Error.Busy"
 #define DAXHP_ERROR_CANCELLED      "org.daxhp1.Error.Cancelled"
 #define DAXHP_ERROR_FAILED         "org.daxhp1.Error.Failed"
+#define DAXHP_ERROR_INVALID_ARGS   "org.daxhp1.Error.InvalidArguments"

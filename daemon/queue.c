@@ -73,6 +73,7 @@ static const char * const job_result_table[_JOB_RESULT_MAX] = {
         [JOB_SUPERSEDED] = "superseded",
         [JOB_REMOVED] = "removed",
         [JOB_CANCELLED] = "cancelled",
+        [JOB_REFUSED] = "refused",
 };
 
 const char *transition_to_string(Transition t) {
@@ -511,6 +512,14 @@ static int job_continue(Job *j, int error) {
                 return 0;
         }
 
+        if (q->ops->check_step) {
+                r = q->ops->check_step(q->userdata, j, &plan.steps[0], mode, state);
+                if (r < 0) {
+                        job_finish(j, JOB_REFUSED, r);
+                        return 0;
+                }
+        }
+
         j->step_mode = mode;
         j->step_state = state;
         r = job_spawn_step(j, &plan.steps[0]);
@@ -641,6 +650,8 @@ int queue_submit(Queue *q, const char *device, const JobRequest *req, void *wait
         /* The same order again (a reload, Apply, a repeated SetState): answer it with the job doing it. */
         old = find_queued(q, device) ?: find_running(q, device);
         if (old && old->req.desired == req->desired) {
+                /* A forced request joining an unforced one forces it: its caller asked for exactly this. */
+                old->req.force = old->req.force || req->force;
                 r = job_add_waiter(old, waiter);
                 if (r < 0)
                         return r;

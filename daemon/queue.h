@@ -43,6 +43,7 @@ typedef enum JobResult {
         JOB_SUPERSEDED,         /* a newer request for the device replaced it */
         JOB_REMOVED,            /* the device went away */
         JOB_CANCELLED,          /* the daemon is stopping */
+        JOB_REFUSED,            /* a safety check refused the next step (ops->check_step) */
         _JOB_RESULT_MAX,
 } JobResult;
 
@@ -54,6 +55,8 @@ typedef struct JobRequest {
         unsigned retries;
         usec_t retry_delay_usec;
         int memmap_on_memory;           /* -1: leave alone */
+        int max_movable_percent;        /* zone-ratio limit; -1: the kernel's auto_movable_ratio, 0: none */
+        bool force;                     /* skip the safety checks that yield to force */
 } JobRequest;
 
 typedef struct Queue Queue;
@@ -64,6 +67,12 @@ typedef struct QueueOps {
         int (*read)(void *userdata, const char *device, DaxMode *ret_mode, DaxState *ret_state, bool *ret_atomic);
         /* Runs in the worker child: perform one step. */
         int (*run_step)(void *userdata, const char *device, const Step *step, int memmap_on_memory);
+        /*
+         * Optional, parent side: may the step run? A negative errno ends the
+         * job with JOB_REFUSED, without retries (the numbers will not change
+         * by waiting a second).
+         */
+        int (*check_step)(void *userdata, Job *job, const Step *step, DaxMode mode, DaxState state);
         /* Optional: a step is about to start / has finished. */
         void (*step_started)(void *userdata, Job *job, const Step *step);
         void (*step_finished)(void *userdata, Job *job, const Step *step, int error, usec_t duration);

@@ -28,6 +28,7 @@ int policy_file_new(const char *path, PolicyFile **ret) {
                 .timeout_usec = POLICY_DEFAULT_TIMEOUT_USEC,
                 .retries = POLICY_DEFAULT_RETRIES,
                 .retry_delay_usec = POLICY_DEFAULT_RETRY_DELAY_USEC,
+                .max_movable_percent = -1,
         };
 
         *ret = TAKE_PTR(f);

@@ -34,6 +34,7 @@ typedef enum PolicyKey {
         KEY_TIMEOUT_SEC,
         KEY_RETRIES,
         KEY_RETRY_DELAY_SEC,
+        KEY_MAX_MOVABLE_PERCENT,
         _KEY_MAX,
 } PolicyKey;
 
@@ -44,6 +45,7 @@ static const char * const policy_key_table[_KEY_MAX] = {
         [KEY_TIMEOUT_SEC]      = "TimeoutSec",
         [KEY_RETRIES]          = "Retries",
         [KEY_RETRY_DELAY_SEC]  = "RetryDelaySec",
+        [KEY_MAX_MOVABLE_PERCENT] = "MaxMovablePercent",
 };
 
 typedef struct ParseContext {
@@ -332,6 +334,33 @@ static void parse_policy_key(ParseContext *c, PolicyKey key, const char *value) 
                         return;
                 }
                 p->retry_delay_usec = t;
+                return;
+        }
+
+        case KEY_MAX_MOVABLE_PERCENT: {
+                const char *v = value;
+                _cleanup_free_ char *num = NULL;
+                unsigned u;
+
+                if (isempty(value)) {
+                        p->max_movable_percent = -1;
+                        return;
+                }
+                /* "301%", "301" and "0" (no limit) */
+                if (endswith(v, "%")) {
+                        num = strndup(v, strlen(v) - 1);
+                        if (!num) {
+                                c->oom = true;
+                                return;
+                        }
+                        v = num;
+                }
+                if (parse_unsigned(v, &u) < 0 || u > 100000) {
+                        parse_error(c, "Invalid MaxMovablePercent= value '%s', expected a percentage such as "
+                                    "301%% (0: no limit)", value);
+                        return;
+                }
+                p->max_movable_percent = (int) u;
                 return;
         }
 

@@ -53,6 +53,7 @@ typedef struct Policy {
         uint64_t timeout_usec;          /* one transition step; POLICY_USEC_INFINITY: none */
         unsigned retries;
         uint64_t retry_delay_usec;
+        int max_movable_percent;        /* -1: the kernel's auto_movable_ratio; 0: no limit */
 } Policy;
 
 /*

@@ -11,6 +11,7 @@
 
 #include "daxhpctl-bus.h"
 #include "daxhpctl-output.h"
+#include "daxhpctl-safety.h"
 #include "macro.h"
 
 
@@ -29,7 +30,8 @@ void device_props_done(DeviceProps *p) {
         free(p->policy_file);
         free(p->transition);
         free(p->last_error);
-        *p = (DeviceProps) { .target_node = -1 };
+        free(p->memmap_on_memory);
+        *p = (DeviceProps) { .target_node = -1, .memory_tier = -1 };
 }
 
 static int read_string_variant(sd_bus_message *m, char **dst) {
@@ -62,6 +64,7 @@ int device_props_read(sd_bus_message *m, DeviceProps *p) {
                 { "PolicyFile",   offsetof(DeviceProps, policy_file)   },
                 { "Transition",   offsetof(DeviceProps, transition)    },
                 { "LastError",    offsetof(DeviceProps, last_error)    },
+                { "MemmapOnMemory", offsetof(DeviceProps, memmap_on_memory) },
         };
         int r;
 
@@ -93,6 +96,10 @@ int device_props_read(sd_bus_message *m, DeviceProps *p) {
                                 r = sd_bus_message_read(m, "v", "u", &p->blocks);
                         else if (streq(key, "OnlineBlocks"))
                                 r = sd_bus_message_read(m, "v", "u", &p->online_blocks);
+                        else if (streq(key, "MemoryTier"))
+                                r = sd_bus_message_read(m, "v", "i", &p->memory_tier);
+                        else if (streq(key, "PagesInUse"))
+                                r = sd_bus_message_read(m, "v", "t", &p->pages_in_use);
                         else
                                 r = sd_bus_message_skip(m, "v");
                         if (r < 0)
@@ -125,6 +132,9 @@ static void props_to_json(JsonWriter *w, const DeviceProps *p) {
         json_key(w, "LastChangeUSec"); json_u64(w, p->last_change_usec);
         json_key(w, "Blocks");         json_u64(w, p->blocks);
         json_key(w, "OnlineBlocks");   json_u64(w, p->online_blocks);
+        json_key(w, "MemmapOnMemory"); json_string(w, p->memmap_on_memory);
+        json_key(w, "MemoryTier");     json_i64(w, p->memory_tier);
+        json_key(w, "PagesInUse");     json_u64(w, p->pages_in_use);
         json_object_close(w);
 }
 
@@ -405,6 +415,11 @@ static void print_status(const DeviceProps *p) {
         printf("  PolicyFile: %s\n", or_dash(p->policy_file));
         printf("  Transition: %s\n", or_dash(p->transition));
         printf("   LastError: %s\n", or_dash(p->last_error));
+        printf("  PagesInUse: %" PRIu64 "\n", p->pages_in_use);
+        printf("  MemoryTier: %s", p->memory_tier < 0 ? "-\n" : "");
+        if (p->memory_tier >= 0)
+                printf("%" PRIi32 "\n", p->memory_tier);
+        printf("MemmapOnMem.: %s\n", or_dash(p->memmap_on_memory));
         if (p->last_change_usec > 0) {
                 time_t t = (time_t) (p->last_change_usec / 1000000);
                 struct tm tm;
@@ -432,6 +447,7 @@ typedef struct ManagerProps {
         size_t n_files;
         PolicyError *errors;
         size_t n_errors;
+        SafetyProps safety;
 } ManagerProps;
 
 static void manager_props_done(ManagerProps *p) {
@@ -445,6 +461,7 @@ static void manager_props_done(ManagerProps *p) {
                 free(p->errors[i].message);
         }
         free(p->errors);
+        safety_props_done(&p->safety);
         *p = (ManagerProps) { .atomic = -1 };
 }
 
@@ -514,6 +531,8 @@ static int fetch_manager(sd_bus *bus, ManagerProps *p, sd_bus_error *error) {
                                 ;
                 } else if (streq(key, "PolicyErrors"))
                         r = read_policy_errors(reply, p);
+                else if (safety_props_wants(key))
+                        r = safety_props_read(reply, key, &p->safety);
                 else
                         r = sd_bus_message_skip(reply, "v");
                 if (r >= 0)
@@ -559,6 +578,7 @@ static void manager_json(const ManagerProps *p) {
         json_array_close(&w);
         json_key(&w, "PolicyErrors");
         policy_errors_json(&w, p);
+        safety_manager_json(&w, &p->safety);
         json_object_close(&w);
         json_end(&w);
 }
@@ -584,6 +604,7 @@ static int print_manager(sd_bus *bus, bool json, sd_bus_error *error) {
                 for (size_t i = 0; i < p.n_errors; i++)
                         printf("                 %s:%" PRIu32 ": %s\n", p.errors[i].file, p.errors[i].line,
                                p.errors[i].message);
+                safety_manager_print(&p.safety);
         }
         manager_props_done(&p);
         return 0;

@@ -19,6 +19,7 @@
 
 #include "config.h"
 #include "daxhpctl-bus.h"
+#include "daxhpctl-check.h"
 #include "daxhpctl-output.h"
 #include "daxhpctl-set.h"
 #include "daxhpctl-wait.h"
@@ -51,6 +52,9 @@ static const Verb verbs[] = {
           "Print changes as the daemon announces them, until ^C", false, false },
         { "wait",    verb_wait,    "[DEVICE...] [--timeout SEC]",
           "Wait until daxhpd carried out policy for DEVICE (all if none); 120 s, 0 = forever", false, true },
+        { "check",   verb_check,   "",
+          "List every hazard for this host (auto-online, other agents, memmap, zone ratio, unplug); exit 1 on an error",
+          false, false },
 #if HAVE_DAXHPCTL_POLICY
         { "verify",  verb_verify,  "[FILE|DIR...]",
           "Check policy files", true, true },

@@ -117,6 +117,14 @@ def main():
         link = D('/etc/systemd/system/' + target)
         check('systemctl --root enable daxhpd creates %s, the activation SystemdService=' % target,
               r.returncode == 0 and os.path.islink(link), r.stdout + r.stderr)
+        # ... and enables daxhp-early.service (Also=), which keeps hot-added
+        # memory offline at boot before udev's coldplug (issue 13, item 1).
+        early = D('/etc/systemd/system/sysinit.target.wants/daxhp-early.service')
+        early_unit = [u for u in installed(dest, 'daxhp-early.service') if not u.startswith('/etc/')]
+        check('systemctl --root enable daxhpd also enables daxhp-early.service before udev coldplug',
+              os.path.islink(early) and len(early_unit) == 1 and
+              'systemd-udev-trigger.service' in unit_section(D(early_unit[0]))['Unit'].get('Before', ''),
+              r.stdout + r.stderr)
 
         # journalctl itself, pointed at the staged tree, finds the catalog.
         cat = installed(dest, 'daxhpd.catalog')

@@ -26,7 +26,7 @@ harness.enter_namespace()
 import world as worldmod  # noqa: E402
 from world import World  # noqa: E402
 
-VERBS = ['list', 'status', 'set', 'reset', 'reload', 'monitor', 'wait', 'verify', 'explain', 'plan']
+VERBS = ['list', 'status', 'set', 'reset', 'reload', 'monitor', 'wait', 'check', 'verify', 'explain', 'plan']
 NO_BUS = harness.clean_env(DBUS_SYSTEM_BUS_ADDRESS='unix:path=/nonexistent/bus')
 
 
@@ -133,7 +133,7 @@ class TestOperator(unittest.TestCase):
                      ['set'], ['set', 'dax0.0'], ['set', 'a', 'b', 'c'], ['reset'], ['reload', 'x'],
                      ['monitor', 'x'], ['wait', '--timeout=soon'], ['wait', '--bogus'],
                      ['verify', '--bogus'], ['explain'], ['explain', 'a', 'b'], ['plan', 'x'],
-                     ['plan', '--bogus'], ['status', '--bogus'], []):
+                     ['plan', '--bogus'], ['status', '--bogus'], ['check', 'x'], []):
             rc, out, err = run_ctl(args, NO_BUS)
             self.assertEqual(rc, 2, (args, out, err))
 

@@ -38,6 +38,11 @@ class World:
         self.fk = FakeKernel(online_reports=online_reports)
         self.policy_dir = os.path.join(self.tmp, 'policy')
         self.state_dir = os.path.join(self.tmp, 'state')
+        # /etc, /usr/lib (udev rules, daxctl.conf.d) and /proc as daxhpd sees
+        # them (--host-root): a roomy host, so the safety checks never get in
+        # the way of tests that are not about them (test_safety.py).
+        self.host_root = os.path.join(self.tmp, 'host')
+        self.set_host_memory()
         os.makedirs(self.policy_dir)
         for name, text in (policies or {}).items():
             self.write_policy(name, text)
@@ -56,6 +61,22 @@ class World:
         self.daemon_log = os.path.join(self.tmp, 'daxhpd.log')
         self.monitors = []
 
+    # host -------------------------------------------------------------------
+    def host_file(self, rel, text):
+        path = os.path.join(self.host_root, rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, 'w') as f:
+            f.write(text)
+        return path
+
+    def set_host_memory(self, total=64 << 30, free=32 << 30, available=48 << 30,
+                        kernel=64 << 30, movable=0):
+        """/proc/meminfo and /proc/zoneinfo (bytes) of the daemon's host root."""
+        self.host_file('proc/meminfo', 'MemTotal: %d kB\nMemFree: %d kB\nMemAvailable: %d kB\n'
+                       % (total >> 10, free >> 10, available >> 10))
+        self.host_file('proc/zoneinfo', 'Node 0, zone   Normal\n        present  %d\n'
+                       'Node 1, zone  Movable\n        present  %d\n' % (kernel >> 12, movable >> 12))
+
     # policy ------------------------------------------------------------------
     def write_policy(self, name, text):
         with open(os.path.join(self.policy_dir, name), 'w') as f:
@@ -72,7 +93,8 @@ class World:
             raise RuntimeError('daxhpd not built: %s' % DAXHPD)
         log = open(self.daemon_log, 'a')
         cmd = [DAXHPD, '--log-target=journal'] + (['--debug'] if debug else []) + [
-               '--policy-dir=' + self.policy_dir, '--state-dir=' + self.state_dir]
+               '--policy-dir=' + self.policy_dir, '--state-dir=' + self.state_dir,
+               '--host-root=' + self.host_root]
         if VALGRIND:
             # one log per process: the forked step workers get their own
             cmd = VALGRIND_ARGS + ['--log-file=' + os.path.join(self.tmp, 'valgrind.%p.log')] + cmd

@@ -90,6 +90,7 @@ static void test_man_page(const char *path) {
                 "Name=", "Path=", "Region=", "TargetNode=", "Size=", "Provider=", "Property=", "Mode=",
                 "MemdevSerial=", "Memdev=", "HostBridge=", "RootDecoder=",
                 "State=", "MemmapOnMemory=", "OnDrift=", "TimeoutSec=", "Retries=", "RetryDelaySec=",
+                "MaxMovablePercent=",
         };
         _cleanup_fclose_ FILE *f = fopen(path, "re");
         char *text = NULL;

@@ -93,6 +93,10 @@ static const struct {
           "t.conf:3: Invalid Retries= value '4294967296', expected a non-negative integer" },
         { "[Policy]\nState=devdax\nRetryDelaySec=infinity\n",
           "t.conf:3: Invalid RetryDelaySec= value 'infinity', expected a time span such as 1s or 500ms" },
+        { "[Policy]\nState=devdax\nMaxMovablePercent=lots\n",
+          "t.conf:3: Invalid MaxMovablePercent= value 'lots', expected a percentage such as 301% (0: no limit)" },
+        { "[Policy]\nState=devdax\nMaxMovablePercent=-5%\n",
+          "t.conf:3: Invalid MaxMovablePercent= value '-5%', expected a percentage such as 301% (0: no limit)" },
         /* bad [Match] values */
         { "[Match]\nTargetNode=x\n[Policy]\nState=devdax\n",
           "t.conf:2: Invalid TargetNode= value 'x': expected a node number or a range like 2-3" },
@@ -287,6 +291,11 @@ static void test_policy_keys(void) {
         ASSERT_EQ(parse_policy("State=devdax\nRetries=3\n").retries, 3);
         ASSERT_EQ(parse_policy("State=devdax\nRetries=\n").retries, 0);
         ASSERT_EQ(parse_policy("State=devdax\nRetries=4294967295\n").retries, 4294967295U);
+        ASSERT_EQ(p.max_movable_percent, -1);
+        ASSERT_EQ(parse_policy("State=devdax\nMaxMovablePercent=400%\n").max_movable_percent, 400);
+        ASSERT_EQ(parse_policy("State=devdax\nMaxMovablePercent=150\n").max_movable_percent, 150);
+        ASSERT_EQ(parse_policy("State=devdax\nMaxMovablePercent=0\n").max_movable_percent, 0);
+        ASSERT_EQ(parse_policy("State=devdax\nMaxMovablePercent=\n").max_movable_percent, -1);
 }
 
 static void test_timespan_format(void) {
