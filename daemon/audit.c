@@ -96,6 +96,28 @@ static void collect_fields(const AuditRecord *rec, Fields *fl) {
                 if (rec->caller->unit)
                         fields_add(fl, "DAXHP_CALLER_UNIT=%s", rec->caller->unit);
         }
+        if (rec->times) {
+                const AuditTimes *t = rec->times;
+                const struct {
+                        const char *name;
+                        usec_t v;
+                } ts[] = {
+                        { "DAXHP_T_UEVENT_USEC", t->uevent },
+                        { "DAXHP_T_POLICY_USEC", t->policy },
+                        { "DAXHP_T_STEP_USEC", t->step },
+                        { "DAXHP_T_WRITE_START_USEC", t->write_start },
+                        { "DAXHP_T_WRITE_END_USEC", t->write_end },
+                        { "DAXHP_T_CONFIRMED_USEC", t->confirmed },
+                };
+
+                for (size_t i = 0; i < ELEMENTSOF(ts); i++)
+                        if (ts[i].v > 0)
+                                fields_add(fl, "%s=%" PRIu64, ts[i].name, ts[i].v);
+                if (t->steps > 0) {
+                        fields_add(fl, "DAXHP_KERNEL_USEC=%" PRIu64, t->kernel);
+                        fields_add(fl, "DAXHP_STEPS=%u", t->steps);
+                }
+        }
         if (rec->has_files) {
                 fields_add(fl, "DAXHP_FILES_LOADED=%u", rec->files_loaded);
                 fields_add(fl, "DAXHP_FILES_REJECTED=%u", rec->files_rejected);

@@ -46,6 +46,22 @@ typedef struct AuditCaller {
 
 void audit_caller_done(AuditCaller *c);
 
+/*
+ * Where a transition's time went, CLOCK_MONOTONIC µs (the clock of the
+ * journal's monotonic timestamps, the same in the daemon and its workers);
+ * 0 when unknown (no uevent: a device seen at start or a D-Bus call).
+ */
+typedef struct AuditTimes {
+        usec_t uevent;                  /* the device's "add" uevent received */
+        usec_t policy;                  /* policy matched */
+        usec_t step;                    /* first step started (worker forked) */
+        usec_t write_start;             /* first kernel call of a step started (in the worker) */
+        usec_t write_end;               /* last kernel call returned */
+        usec_t kernel;                  /* sum of the kernel calls' durations */
+        unsigned steps;
+        usec_t confirmed;               /* re-read shows the device where it should be */
+} AuditTimes;
+
 typedef struct AuditRecord {
         AuditKind kind;
         const char *device;
@@ -57,6 +73,7 @@ typedef struct AuditRecord {
         bool has_duration;
         usec_t duration_usec;
         const AuditCaller *caller;
+        const AuditTimes *times;
         bool has_files;
         unsigned files_loaded, files_rejected;
         char * const *extra;            /* more "DAXHP_KEY=value" fields, NULL-terminated; may be NULL */

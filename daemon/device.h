@@ -30,6 +30,8 @@ typedef struct Device {
 
         Transition transition;
         bool dirty;                     /* block events arrived; re-read after the burst */
+        usec_t uevent_usec;             /* CLOCK_MONOTONIC: "add" uevent received, 0 if none */
+        usec_t matched_usec;            /* CLOCK_MONOTONIC: policy matched on arrival */
         char *last_error;
         usec_t last_change_usec;        /* CLOCK_REALTIME of the last mode/state change */
 } Device;

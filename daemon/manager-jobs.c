@@ -142,6 +142,17 @@ static void ops_job_finished(void *userdata, Job *job, JobResult result, int err
         Device *d = manager_get_device(m, device);
         char text[512] = "";
         usec_t started = job_started_usec(job);
+        const JobTimes *jt = job_times(job);
+        AuditTimes times = {
+                .uevent = d ? d->uevent_usec : 0,
+                .policy = d ? d->matched_usec : 0,
+                .step = jt->first_step,
+                .write_start = jt->kernel_start,
+                .write_end = jt->kernel_end,
+                .kernel = jt->kernel_total,
+                .steps = jt->steps,
+                .confirmed = result == JOB_DONE ? now_usec(CLOCK_MONOTONIC) : 0,
+        };
 
         if (result == JOB_REFUSED)
                 snprintf(text, sizeof(text), "refused: %s", m->refusal.text);
@@ -166,9 +177,14 @@ static void ops_job_finished(void *userdata, Job *job, JobResult result, int err
                         .has_duration = started > 0,
                         .duration_usec = started > 0 ? now_usec(CLOCK_MONOTONIC) - started : 0,
                         .policy = d ? device_policy_source(d) : NULL,
+                        .times = &times,
                    },
                    "%s: transition to %s %s%s%s.", device, policy_state_to_string(job_request(job)->desired),
                    job_result_to_string(result), text[0] ? ": " : "", text);
+
+        if (d)
+                /* The arrival stamps belong to the first transition only. */
+                d->uevent_usec = d->matched_usec = 0;
 
         for (size_t i = 0; i < job_n_waiters(job); i++) {
                 sd_bus_message *call = job_waiter(job, i);

@@ -83,7 +83,7 @@ void manager_device_event(Manager *m, Device *d) {
                 handle_drift(m, d, before);
 }
 
-static void handle_dax_event(Manager *m, const char *action, const char *name) {
+static void handle_dax_event(Manager *m, const char *action, const char *name, usec_t received) {
         Device *d = manager_get_device(m, name);
 
         if (streq(action, "remove")) {
@@ -94,6 +94,8 @@ static void handle_dax_event(Manager *m, const char *action, const char *name) {
                 /* "add", or any event for a device we have not seen yet. */
                 if (manager_add_device(m, name, &d) < 0)
                         return;
+                /* Where arrival time goes: the transition's audit record starts here. */
+                d->uevent_usec = received;
                 (void) manager_apply_device(m, d, NULL);
                 return;
         }
@@ -153,6 +155,7 @@ static int on_udev_event(sd_event_source *s, int fd, uint32_t revents, void *use
 
         for (unsigned i = 0; i < UDEV_EVENTS_PER_WAKEUP && m->monitor; i++) {
                 struct udev_device *dev = udev_monitor_receive_device(m->monitor);
+                usec_t received = now_usec(CLOCK_MONOTONIC);
                 const char *subsystem, *action, *name;
 
                 if (!dev)
@@ -165,7 +168,7 @@ static int on_udev_event(sd_event_source *s, int fd, uint32_t revents, void *use
                 if (subsystem && name && streq(subsystem, "dax") && strncmp(name, "dax", 3) == 0) {
                         /* Block events queued before this one are older: settle them first. */
                         flush_dirty(m);
-                        handle_dax_event(m, action, name);
+                        handle_dax_event(m, action, name, received);
                 } else if (subsystem && streq(subsystem, "memory")) {
                         Device *d = memory_block_owner(m, name);
 

@@ -226,6 +226,7 @@ int manager_add_device(Manager *m, const char *name, Device **ret) {
         r = device_match_policy(d, m->policies);
         if (r < 0)
                 return r;
+        d->matched_usec = now_usec(CLOCK_MONOTONIC);
 
         r = device_insert(m, d);
         if (r < 0)

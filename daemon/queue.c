@@ -41,7 +41,8 @@ struct Job {
         DaxState step_state;
         usec_t step_started_usec;
         pid_t pid;
-        int channel;            /* worker → daemon: log records and the result */
+        JobTimes times;
+        int channel;            /* worker → daemon: log records, timing and the result */
         bool has_result;
         int result;
         sd_event_source *child_source, *channel_source, *timeout_source, *kill_source, *retry_source;
@@ -88,6 +89,7 @@ const JobRequest *job_request(const Job *j) { return &j->req; }
 size_t job_n_waiters(const Job *j) { return j->n_waiters; }
 void *job_waiter(const Job *j, size_t i) { return i < j->n_waiters ? j->waiters[i] : NULL; }
 usec_t job_started_usec(const Job *j) { return j->started_usec; }
+const JobTimes *job_times(const Job *j) { return &j->times; }
 DaxMode job_from_mode(const Job *j) { return j->from_mode; }
 DaxState job_from_state(const Job *j) { return j->from_state; }
 
@@ -263,7 +265,10 @@ static void job_step_failed(Job *j, int error) {
         notify_device(q, j->device);
 }
 
-/* Log records of the worker: 'L', level, errno, text. The result: 'R', value. */
+/*
+ * Log records of the worker: 'L', level, errno, text. Its kernel call's
+ * start and end: 'T', two usec_t. The result: 'R', value.
+ */
 #define WORKER_RECORD_MAX 2048
 
 static void drain_worker(Job *j) {
@@ -275,7 +280,15 @@ static void drain_worker(Job *j) {
 
                 if (n <= 0)
                         break;
-                if (buf[0] == 'R' && n == 1 + (ssize_t) sizeof(int32_t)) {
+                if (buf[0] == 'T' && n == 1 + 2 * (ssize_t) sizeof(usec_t)) {
+                        usec_t t[2];
+
+                        memcpy(t, buf + 1, sizeof(t));
+                        if (j->times.kernel_start == 0)
+                                j->times.kernel_start = t[0];
+                        j->times.kernel_end = t[1];
+                        j->times.kernel_total += t[1] - t[0];
+                } else if (buf[0] == 'R' && n == 1 + (ssize_t) sizeof(int32_t)) {
                         memcpy(&a, buf + 1, sizeof(a));
                         j->result = a;
                         j->has_result = true;
@@ -357,7 +370,8 @@ static void take_step_lock(const char *path) {
 
 _noreturn_ static void run_in_child(Job *j, int fd, pid_t parent) {
         sigset_t ss;
-        char rec[1 + sizeof(int32_t)] = { 'R' };
+        char rec[1 + sizeof(int32_t)] = { 'R' }, trec[1 + 2 * sizeof(usec_t)] = { 'T' };
+        usec_t t[2];
         int32_t r;
 
         /*
@@ -387,7 +401,11 @@ _noreturn_ static void run_in_child(Job *j, int fd, pid_t parent) {
         (void) signal(SIGTERM, SIG_DFL);
         (void) signal(SIGINT, SIG_DFL);
 
+        t[0] = now_usec(CLOCK_MONOTONIC);
         r = j->queue->ops->run_step(j->queue->userdata, j->device, &j->step, j->req.memmap_on_memory);
+        t[1] = now_usec(CLOCK_MONOTONIC);
+        memcpy(trec + 1, t, sizeof(t));
+        (void) send(fd, trec, sizeof(trec), MSG_NOSIGNAL);
         memcpy(rec + 1, &r, sizeof(r));
         (void) send(fd, rec, sizeof(rec), MSG_NOSIGNAL);
         _exit(0);
@@ -402,6 +420,12 @@ static int job_spawn_step(Job *j, const Step *step) {
         j->steps_run++;
         if (q->ops->step_started)
                 q->ops->step_started(q->userdata, j, step);
+
+        /* Before the fork: the worker's own timestamps must come after it. */
+        j->step_started_usec = now_usec(CLOCK_MONOTONIC);
+        if (j->times.first_step == 0)
+                j->times.first_step = j->step_started_usec;
+        j->times.steps++;
 
         /* Datagrams keep the worker's records apart. */
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) < 0)
@@ -422,7 +446,6 @@ static int job_spawn_step(Job *j, const Step *step) {
         j->pid = pid;
         j->channel = fds[0];
         j->has_result = false;
-        j->step_started_usec = now_usec(CLOCK_MONOTONIC);
 
         r = sd_event_add_io(q->event, &j->channel_source, j->channel, EPOLLIN, on_worker_output, j);
         if (r < 0)

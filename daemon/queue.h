@@ -138,6 +138,22 @@ const JobRequest *job_request(const Job *j);
 size_t job_n_waiters(const Job *j);
 void *job_waiter(const Job *j, size_t i);
 usec_t job_started_usec(const Job *j);
+/*
+ * Where the job's time went (CLOCK_MONOTONIC µs, 0 unknown): first step
+ * started (worker forked), first kernel call started and last returned (as
+ * the worker saw them around the step's sysfs work), and the sum of the
+ * kernel calls' durations over `steps` steps.
+ */
+typedef struct JobTimes {
+        usec_t first_step;
+        usec_t kernel_start;
+        usec_t kernel_end;
+        usec_t kernel_total;
+        unsigned steps;
+} JobTimes;
+
+const JobTimes *job_times(const Job *j);
+
 /* What the device was when the job started running, for the audit record. */
 DaxMode job_from_mode(const Job *j);
 DaxState job_from_state(const Job *j);

@@ -19,6 +19,10 @@ static const char * const match_key_table[_MATCH_KEY_MAX] = {
         [MATCH_PROVIDER]    = "Provider",
         [MATCH_PROPERTY]    = "Property",
         [MATCH_MODE]        = "Mode",
+        [MATCH_MEMDEV]      = "Memdev",
+        [MATCH_MEMDEV_SERIAL] = "MemdevSerial",
+        [MATCH_HOST_BRIDGE] = "HostBridge",
+        [MATCH_ROOT_DECODER] = "RootDecoder",
 };
 
 const char *match_key_to_string(MatchKey k) {
@@ -33,6 +37,8 @@ CondKind match_key_kind(MatchKey k) {
                 return COND_SIZE;
         case MATCH_PROPERTY:
                 return COND_PROPERTY;
+        case MATCH_MEMDEV_SERIAL:
+                return COND_SERIAL;
         default:
                 return COND_GLOB;
         }
@@ -83,6 +89,18 @@ static int cond_item_parse(CondItem *it, MatchKey k, char *word, char **ret_erro
                 }
                 break;
 
+        case COND_SERIAL:
+                r = parse_serial(word, &it->lo);
+                if (r < 0) {
+                        *ret_error = strdup_printf(
+                                r == -ERANGE ? "Invalid %s= value '%s': serial number above 64 bits"
+                                             : "Invalid %s= value '%s': expected a serial number, decimal or 0x-hex (as cxl list or the memdev's serial attribute print it)",
+                                key, word);
+                        return -EINVAL;
+                }
+                it->hi = it->lo;
+                break;
+
         case COND_PROPERTY: {
                 char *eq = strchr(word, '=');
 
@@ -121,7 +139,7 @@ static void cond_rehash(Cond *c, MatchKey k) {
                 uint64_t h = UINT64_C(0xcbf29ce484222325);
 
                 h = hash_bytes(h, &it->invert, sizeof(it->invert));
-                if (kind == COND_NODE || kind == COND_SIZE) {
+                if (kind == COND_NODE || kind == COND_SIZE || kind == COND_SERIAL) {
                         h = hash_bytes(h, &it->lo, sizeof(it->lo));
                         h = hash_bytes(h, &it->hi, sizeof(it->hi));
                 } else {
@@ -201,6 +219,7 @@ static bool cond_item_equal(const CondItem *a, const CondItem *b, CondKind kind)
         switch (kind) {
         case COND_NODE:
         case COND_SIZE:
+        case COND_SERIAL:
                 return a->lo == b->lo && a->hi == b->hi;
         case COND_PROPERTY:
                 return streq(a->word, b->word) && streq(a->value, b->value);
@@ -307,9 +326,37 @@ static const char *device_string(MatchKey k, const DeviceInfo *dev) {
                 return dev->provider;
         case MATCH_MODE:
                 return dev->mode;
+        case MATCH_ROOT_DECODER:
+                return dev->cxl_root_decoder;
         default:
                 return NULL;
         }
+}
+
+/* Keys with several device values: any of them may match (policy-glob.c). */
+static char * const *device_strv(MatchKey k, const DeviceInfo *dev) {
+        switch (k) {
+        case MATCH_MEMDEV:
+                return dev->cxl_memdevs;
+        case MATCH_MEMDEV_SERIAL:
+                return dev->cxl_serials;
+        case MATCH_HOST_BRIDGE:
+                return dev->cxl_host_bridges;
+        default:
+                return NULL;
+        }
+}
+
+/* "a, b" of a value list, NULL for none. */
+static const char *join_values(char *buf, size_t l, char * const *v) {
+        size_t n = 0;
+
+        if (!v || !v[0])
+                return NULL;
+        buf[0] = '\0';
+        for (; *v && n < l; v++)
+                n += (size_t) snprintf(buf + n, l - n, "%s%s", n ? ", " : "", *v);
+        return buf;
 }
 
 static void explain_property(const Cond *c, const DeviceInfo *dev, bool ok, StrBuf *reason) {
@@ -336,9 +383,16 @@ static void explain_property(const Cond *c, const DeviceInfo *dev, bool ok, StrB
 }
 
 bool cond_test(const Cond *c, MatchKey k, const DeviceInfo *dev, StrBuf *reason) {
-        char buf[64];
+        /* A CXL region's device: Region= also takes the region's name ("region0"). */
+        char *regions[] = { (char *) dev->region, (char *) dev->cxl_region, NULL };
+        char buf[256];
         const char *s;
         bool ok;
+
+        if (!regions[0]) {
+                regions[0] = regions[1];
+                regions[1] = NULL;
+        }
 
         switch (k) {
         case MATCH_TARGET_NODE:
@@ -349,6 +403,16 @@ bool cond_test(const Cond *c, MatchKey k, const DeviceInfo *dev, StrBuf *reason)
                 break;
         case MATCH_PROPERTY:
                 ok = property_list_test(c, dev->properties);
+                break;
+        case MATCH_REGION:
+                ok = glob_list_test_any(c, regions);
+                break;
+        case MATCH_MEMDEV:
+        case MATCH_HOST_BRIDGE:
+                ok = glob_list_test_any(c, device_strv(k, dev));
+                break;
+        case MATCH_MEMDEV_SERIAL:
+                ok = serial_list_test_any(c, device_strv(k, dev));
                 break;
         default:
                 ok = glob_list_test(c, device_string(k, dev));
@@ -368,6 +432,14 @@ bool cond_test(const Cond *c, MatchKey k, const DeviceInfo *dev, StrBuf *reason)
                 break;
         case MATCH_SIZE:
                 s = format_size(buf, sizeof(buf), dev->size);
+                break;
+        case MATCH_REGION:
+                s = join_values(buf, sizeof(buf), regions);
+                break;
+        case MATCH_MEMDEV:
+        case MATCH_MEMDEV_SERIAL:
+        case MATCH_HOST_BRIDGE:
+                s = join_values(buf, sizeof(buf), device_strv(k, dev));
                 break;
         default:
                 s = device_string(k, dev);

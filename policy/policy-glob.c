@@ -12,6 +12,13 @@
 
 #include "policy-internal.h"
 
+/* Most patterns fail on their literal prefix: skip fnmatch() then. */
+static bool glob_item_matches(const CondItem *it, const char *s) {
+        if (it->is_literal)
+                return streq(it->word, s);
+        return strncmp(it->word, s, it->literal) == 0 && fnmatch(it->word, s, 0) == 0;
+}
+
 bool glob_list_test(const Cond *c, const char *s) {
         bool has_positive = false, match = false;
 
@@ -22,13 +29,7 @@ bool glob_list_test(const Cond *c, const char *s) {
 
         for (size_t i = 0; i < c->n; i++) {
                 const CondItem *it = c->items + i;
-                bool m;
-
-                /* Most patterns fail on their literal prefix: skip fnmatch() then. */
-                if (it->is_literal)
-                        m = streq(it->word, s);
-                else
-                        m = strncmp(it->word, s, it->literal) == 0 && fnmatch(it->word, s, 0) == 0;
+                bool m = glob_item_matches(it, s);
 
                 if (it->invert) {
                         if (m)
@@ -77,4 +78,60 @@ bool property_list_test(const Cond *c, char * const *properties) {
                 if (property_item_holds(c->items + i, properties) == c->items[i].invert)
                         return false;
         return true;
+}
+
+
+bool glob_list_test_any(const Cond *c, char * const *values) {
+        bool has_positive = false, match = false;
+
+        if (c->n == 0)
+                return true;
+        if (!values || !values[0])
+                return false;
+
+        for (size_t i = 0; i < c->n; i++) {
+                const CondItem *it = c->items + i;
+                bool m = false;
+
+                for (char * const *v = values; *v && !m; v++)
+                        m = glob_item_matches(it, *v);
+                if (it->invert) {
+                        if (m)
+                                return false;
+                } else {
+                        has_positive = true;
+                        match = match || m;
+                }
+        }
+        return has_positive ? match : true;
+}
+
+bool serial_list_test_any(const Cond *c, char * const *values) {
+        bool has_positive = false, match = false, known = false;
+
+        if (c->n == 0)
+                return true;
+
+        for (size_t i = 0; i < c->n; i++) {
+                const CondItem *it = c->items + i;
+                bool m = false;
+
+                for (char * const *v = values; v && *v; v++) {
+                        uint64_t s;
+
+                        /* A serial the kernel printed oddly is unknown, not a match. */
+                        if (parse_serial(*v, &s) < 0)
+                                continue;
+                        known = true;
+                        m = m || s == it->lo;
+                }
+                if (it->invert) {
+                        if (m)
+                                return false;
+                } else {
+                        has_positive = true;
+                        match = match || m;
+                }
+        }
+        return known && (has_positive ? match : true);
 }

@@ -29,6 +29,10 @@ typedef enum MatchKey {
         MATCH_PROVIDER,
         MATCH_PROPERTY,
         MATCH_MODE,
+        MATCH_MEMDEV,
+        MATCH_MEMDEV_SERIAL,
+        MATCH_HOST_BRIDGE,
+        MATCH_ROOT_DECODER,
         _MATCH_KEY_MAX,
 } MatchKey;
 
@@ -37,6 +41,7 @@ typedef enum CondKind {
         COND_NODE,      /* N or N-M */
         COND_SIZE,      /* SIZE, LO..HI, ..HI, LO.. */
         COND_PROPERTY,  /* KEY=GLOB; items ANDed */
+        COND_SERIAL,    /* a number, decimal or 0x-hex (lo == hi) */
 } CondKind;
 
 typedef struct CondItem {
@@ -70,6 +75,10 @@ bool cond_test(const Cond *c, MatchKey k, const DeviceInfo *dev, StrBuf *reason)
 
 /* Glob lists: any negative match fails; with positive items one must match. */
 bool glob_list_test(const Cond *c, const char *s);
+/* A device attribute with several values (a region's memdevs): a positive
+ * item must match one of them, a negative item may match none. */
+bool glob_list_test_any(const Cond *c, char * const *values);
+bool serial_list_test_any(const Cond *c, char * const *values);
 bool range_list_test(const Cond *c, uint64_t v);
 bool property_list_test(const Cond *c, char * const *properties);
 bool property_item_holds(const CondItem *it, char * const *properties);
@@ -78,6 +87,9 @@ bool property_item_holds(const CondItem *it, char * const *properties);
 int parse_size(const char *s, uint64_t *ret);
 int parse_size_range(const char *s, uint64_t *ret_lo, uint64_t *ret_hi);
 char *format_size(char *buf, size_t l, uint64_t bytes);
+
+/* policy-serial.c: a CXL memdev serial number, decimal or 0x-hex, all 64 bits */
+int parse_serial(const char *s, uint64_t *ret);
 
 /* policy-node.c */
 int parse_node_range(const char *s, uint64_t *ret_lo, uint64_t *ret_hi);

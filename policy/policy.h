@@ -69,6 +69,13 @@ typedef struct DeviceInfo {
         const char *provider;           /* "hmem", "cxl", "pmem", or NULL */
         const char *mode;               /* "devdax", "system-ram", "unbound" */
         char **properties;              /* udev properties, NULL-terminated "KEY=VALUE" list, may be NULL */
+        /* CXL identity of a device made from a CXL region (dax_cxl); all NULL otherwise.
+         * The lists are NULL-terminated, one entry per region target, in interleave order. */
+        const char *cxl_region;         /* "region0" */
+        const char *cxl_root_decoder;   /* "decoder0.1": the CXL window (CFMWS) the region lives in */
+        char **cxl_memdevs;             /* "mem0", ... */
+        char **cxl_serials;             /* memdev serial numbers as the kernel prints them, "0x1001" */
+        char **cxl_host_bridges;        /* "pci0000:0c", ...: the host bridge above each memdev */
 } DeviceInfo;
 
 typedef enum PolicyDiagnosticLevel {

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "policy-util.h"
+#include "sysfs-cxl.h"
 #include "sysfs-scan.h"
 
 /* First line of a sysfs attribute, without the newline; an empty one is -ENODATA. */
@@ -103,6 +104,11 @@ void dax_device_info_done(DeviceInfo *d) {
         free((char *) d->provider);
         free((char *) d->mode);
         strv_free(d->properties);
+        free((char *) d->cxl_region);
+        free((char *) d->cxl_root_decoder);
+        strv_free(d->cxl_memdevs);
+        strv_free(d->cxl_serials);
+        strv_free(d->cxl_host_bridges);
         *d = (DeviceInfo) { .target_node = -1 };
 }
 
@@ -197,6 +203,9 @@ int dax_scan_device(const char *sysfs_root, const char *name, DeviceInfo *ret) {
 
         r = read_uevent(real, &d.properties);
         if (r == -ENOMEM)
+                goto oom;
+
+        if (d.provider && streq(d.provider, "cxl") && dax_scan_cxl(root, real, &d) < 0)
                 goto oom;
 
         *ret = d;

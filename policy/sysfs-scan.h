@@ -15,6 +15,8 @@
  *             -> "pmem", ACPI0017/cxl/dax_regionN -> "cxl", else NULL
  * mode        driver link: device_dax -> "devdax", kmem -> "system-ram",
  *             none -> "unbound", any other driver -> its name
+ * cxl_*       for a CXL region's device: region name, root decoder, and per
+ *             target memdev, serial, host bridge (sysfs-cxl.h)
  * properties  the KEY=VALUE lines of the device's "uevent" file (udev's own
  *             database is not read offline), NULL if unreadable
  */

@@ -12,6 +12,8 @@ packages=(
         python3 python3-gi python3-dbus util-linux jq bash-completion
         # kernel build and VM tests
         bc bison flex libelf-dev libssl-dev cpio kmod xz-utils rsync
+        # (qemu-system-x86 7.2 also brings every library of the QEMU 10 that
+        # tests/e2e-cxl/qemu10.sh unpacks privately from bookworm-backports)
         qemu-system-x86 busybox-static ndctl daxctl git
         # guest root filesystem
         debootstrap e2fsprogs

@@ -9,6 +9,9 @@
 #   valgrind     unit suites under valgrind
 #   kernel       patched kernel in QEMU: in-tree selftest and the VM suite
 #   e2e          patched kernel + Debian guest + daxhpd under systemd
+#   e2e-cxl      the same on CXL memory: QEMU 10 (bookworm-backports, unpacked
+#                privately by tests/e2e-cxl/qemu10.sh), q35 with two CXL
+#                expanders, regions by tools/daxhp-cxl-region (tests/e2e-cxl/README.md)
 #
 # Slower stages, run only when named:
 #   kernel-debug the VM suite on the KASAN + lockdep + DEBUG_VM kernel
@@ -26,7 +29,7 @@ cache=${DAXHP_CACHE:-/var/cache/daxhp}
 builddir=${DAXHP_BUILD:-$cache/meson/$(printf %s "$top" | sha256sum | cut -c1-12)}
 export DAXHP_CACHE=$cache
 
-all_stages=(unit-plain unit-asan valgrind kernel e2e)
+all_stages=(unit-plain unit-asan valgrind kernel e2e e2e-cxl)
 stages=("$@")
 ((${#stages[@]})) || stages=("${all_stages[@]}")
 
@@ -57,6 +60,10 @@ valgrind_integration=(
         test_device_removed_mid_write_is_no_such_device
         test_override_not_applied_to_new_device_of_same_name
         test_hostile_arguments_get_typed_errors
+        test_competing_agents_reported
+        test_memmap_budget_refuses_online
+        test_unplug_refused_when_memory_in_use
+        test_check_lists_hazards
 )
 
 total_pass=0
@@ -141,6 +148,10 @@ run_stage() {
                 count_from_log "$logf" || rc=1 ;;
         e2e)
                 "$top/tests/e2e/run.sh" 2>&1 | tee "$logf" >&2
+                rc=${PIPESTATUS[0]}
+                count_from_log "$logf" || rc=1 ;;
+        e2e-cxl)
+                "$top/tests/e2e-cxl/run.sh" 2>&1 | tee "$logf" >&2
                 rc=${PIPESTATUS[0]}
                 count_from_log "$logf" || rc=1 ;;
         e2e-mainline)

@@ -181,6 +181,10 @@ int bus_open_daemon(sd_bus **ret) {
 int bus_fail(const char *what, const sd_bus_error *e, int r) {
         if (sd_bus_error_has_names(e, SD_BUS_ERROR_NAME_HAS_NO_OWNER, SD_BUS_ERROR_SERVICE_UNKNOWN))
                 fprintf(stderr, "Failed to %s: daxhpd is not running (start it with: systemctl start daxhpd).\n", what);
+        else if (sd_bus_error_has_names(e, SD_BUS_ERROR_ACCESS_DENIED, "org.daxhp1.Error.AccessDenied"))
+                /* One line: the bus's text is a dump of its policy rules. */
+                fprintf(stderr, "Failed to %s: permission denied, only root may change dax devices (%s).\n",
+                        what, e->name);
         else if (e && sd_bus_error_is_set(e))
                 fprintf(stderr, "Failed to %s: %s: %s\n", what, e->name, strempty(e->message));
         else

@@ -144,9 +144,9 @@ static void begin_event(Monitor *mon, JsonWriter *w, const char *event, const ch
         if (mon->json) {
                 json_begin(w, stdout);
                 json_object_open(w);
-                json_key(w, "event");  json_string(w, event);
-                json_key(w, "object"); json_string(w, label);
-                json_key(w, "path");   json_string(w, path);
+                json_key(w, "Event");  json_string(w, event);
+                json_key(w, "Object"); json_string(w, label);
+                json_key(w, "Path");   json_string(w, path);
         } else
                 printf("%s %s", label, event);
 }
@@ -175,13 +175,13 @@ static int on_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error
                 return 0;
         begin_event(mon, &w, "changed", label, sd_bus_message_get_path(m));
         if (mon->json) {
-                json_key(&w, "interface");  json_string(&w, iface);
-                json_key(&w, "properties"); json_object_open(&w);
+                json_key(&w, "Interface");  json_string(&w, iface);
+                json_key(&w, "Properties"); json_object_open(&w);
         }
         r = print_props(m, mon->json ? &w : NULL);
         if (mon->json) {
                 json_object_close(&w);
-                json_key(&w, "invalidated");
+                json_key(&w, "Invalidated");
                 json_array_open(&w);
         }
         if (r >= 0) {
@@ -218,7 +218,7 @@ static int on_interfaces_added(sd_bus_message *m, void *userdata, sd_bus_error *
                 return -ENOMEM;
         begin_event(mon, &w, "added", label, path);
         if (mon->json) {
-                json_key(&w, "properties");
+                json_key(&w, "Properties");
                 json_object_open(&w);
         }
         r = sd_bus_message_enter_container(m, 'a', "{sa{sv}}");

@@ -276,6 +276,12 @@ void json_i64(JsonWriter *w, int64_t v) {
         w->need_comma = true;
 }
 
+void json_null(JsonWriter *w) {
+        sep(w);
+        fputs("null", w->f);
+        w->need_comma = true;
+}
+
 void json_bool(JsonWriter *w, bool v) {
         sep(w);
         fputs(v ? "true" : "false", w->f);

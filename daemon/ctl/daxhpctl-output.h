@@ -43,6 +43,7 @@ void json_quote(FILE *f, const char *s);
 void json_u64(JsonWriter *w, uint64_t v);
 void json_i64(JsonWriter *w, int64_t v);
 void json_bool(JsonWriter *w, bool v);
+void json_null(JsonWriter *w);
 /* Ends the top-level value with a newline and flushes. */
 void json_end(JsonWriter *w);
 

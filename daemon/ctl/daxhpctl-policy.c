@@ -25,11 +25,11 @@ typedef struct Options {
 } Options;
 
 /* A string or null: policy output names what is absent. */
-static void json_nullable(FILE *f, const char *s) {
+static void json_nullable(JsonWriter *w, const char *s) {
         if (s)
-                json_quote(f, s);
+                json_string(w, s);
         else
-                fputs("null", f);
+                json_null(w);
 }
 
 static int parse_options(int argc, char *argv[], Options *o, bool want_root) {
@@ -105,18 +105,20 @@ static void print_diagnostics(FILE *f, const PolicySet *set) {
         }
 }
 
-static void json_diagnostics(FILE *f, const PolicySet *set) {
-        fputs("\"diagnostics\":[", f);
+static void json_diagnostics(JsonWriter *w, const PolicySet *set) {
+        json_key(w, "Diagnostics");
+        json_array_open(w);
         for (size_t i = 0; i < policy_set_n_diagnostics(set); i++) {
                 const PolicyDiagnostic *d = policy_set_diagnostic(set, i);
 
-                fprintf(f, "%s{\"level\":\"%s\",\"file\":", i ? "," : "", policy_diagnostic_level_to_string(d->level));
-                json_nullable(f, d->file);
-                fprintf(f, ",\"line\":%u,\"message\":", d->line);
-                json_nullable(f, d->message);
-                fputc('}', f);
+                json_object_open(w);
+                json_key(w, "Level");   json_string(w, policy_diagnostic_level_to_string(d->level));
+                json_key(w, "File");    json_nullable(w, d->file);
+                json_key(w, "Line");    json_u64(w, d->line);
+                json_key(w, "Message"); json_nullable(w, d->message);
+                json_object_close(w);
         }
-        fputc(']', f);
+        json_array_close(w);
 }
 
 int verb_verify(int argc, char *argv[], bool json) {
@@ -146,24 +148,34 @@ int verb_verify(int argc, char *argv[], bool json) {
         n_warnings = policy_set_n_diagnostics(set) - policy_set_n_errors(set);
 
         if (o.json) {
-                fputs("{\"files\":[", stdout);
+                JsonWriter w;
+
+                json_begin(&w, stdout);
+                json_object_open(&w);
+                json_key(&w, "Files");
+                json_array_open(&w);
                 for (size_t i = 0; i < policy_set_n_files(set); i++) {
                         const PolicyFile *f = policy_set_file(set, i);
 
-                        fputs(i ? ",{\"path\":" : "{\"path\":", stdout);
-                        json_nullable(stdout, policy_file_path(f));
-                        fputs(",\"dropins\":[", stdout);
-                        for (size_t j = 0; j < policy_file_n_dropins(f); j++) {
-                                if (j)
-                                        fputc(',', stdout);
-                                json_nullable(stdout, policy_file_dropin(f, j));
-                        }
-                        fprintf(stdout, "],\"state\":\"%s\"}", policy_state_to_string(policy_file_policy(f)->state));
+                        json_object_open(&w);
+                        json_key(&w, "Path");
+                        json_nullable(&w, policy_file_path(f));
+                        json_key(&w, "DropIns");
+                        json_array_open(&w);
+                        for (size_t j = 0; j < policy_file_n_dropins(f); j++)
+                                json_nullable(&w, policy_file_dropin(f, j));
+                        json_array_close(&w);
+                        json_key(&w, "State");
+                        json_string(&w, policy_state_to_string(policy_file_policy(f)->state));
+                        json_object_close(&w);
                 }
-                fprintf(stdout, "],\"rejected\":%zu,\"errors\":%zu,\"warnings\":%zu,",
-                        policy_set_n_rejected(set), policy_set_n_errors(set), n_warnings);
-                json_diagnostics(stdout, set);
-                fputs("}\n", stdout);
+                json_array_close(&w);
+                json_key(&w, "Rejected"); json_u64(&w, policy_set_n_rejected(set));
+                json_key(&w, "Errors");   json_u64(&w, policy_set_n_errors(set));
+                json_key(&w, "Warnings"); json_u64(&w, n_warnings);
+                json_diagnostics(&w, set);
+                json_object_close(&w);
+                json_end(&w);
         } else {
                 print_diagnostics(stdout, set);
                 printf("%zu file%s accepted, %zu rejected, %zu error%s, %zu warning%s.\n",
@@ -245,34 +257,69 @@ static void print_policy(FILE *f, const Policy *p) {
                 policy_format_timespan(u, sizeof(u), p->retry_delay_usec));
 }
 
-static void json_policy(FILE *f, const Policy *p) {
+static void json_policy(JsonWriter *w, const Policy *p) {
         if (!p) {
-                fputs("null", f);
+                json_null(w);
                 return;
         }
-        fprintf(f, "{\"State\":\"%s\",\"MemmapOnMemory\":%s,\"OnDrift\":\"%s\",",
-                policy_state_to_string(p->state),
-                p->memmap_on_memory < 0 ? "null" : p->memmap_on_memory ? "true" : "false",
-                policy_on_drift_to_string(p->on_drift));
-        if (p->timeout_usec == POLICY_USEC_INFINITY)
-                fputs("\"TimeoutUSec\":null,", f);
+        json_object_open(w);
+        json_key(w, "State");   json_string(w, policy_state_to_string(p->state));
+        json_key(w, "MemmapOnMemory");
+        if (p->memmap_on_memory < 0)
+                json_null(w);
         else
-                fprintf(f, "\"TimeoutUSec\":%" PRIu64 ",", p->timeout_usec);
-        fprintf(f, "\"Retries\":%u,\"RetryDelayUSec\":%" PRIu64 "}", p->retries, p->retry_delay_usec);
+                json_bool(w, p->memmap_on_memory);
+        json_key(w, "OnDrift"); json_string(w, policy_on_drift_to_string(p->on_drift));
+        json_key(w, "TimeoutUSec");
+        if (p->timeout_usec == POLICY_USEC_INFINITY)
+                json_null(w);
+        else
+                json_u64(w, p->timeout_usec);
+        json_key(w, "Retries");        json_u64(w, p->retries);
+        json_key(w, "RetryDelayUSec"); json_u64(w, p->retry_delay_usec);
+        json_object_close(w);
 }
 
-static void json_device(FILE *f, const DeviceInfo *d) {
-        fputs("{\"name\":", f);
-        json_nullable(f, d->name);
-        fputs(",\"path\":", f);
-        json_nullable(f, d->path);
-        fputs(",\"region\":", f);
-        json_nullable(f, d->region);
-        fprintf(f, ",\"target_node\":%d,\"size\":%" PRIu64 ",\"provider\":", d->target_node, d->size);
-        json_nullable(f, d->provider);
-        fputs(",\"mode\":", f);
-        json_nullable(f, d->mode);
-        fputc('}', f);
+static void json_strv(JsonWriter *w, char * const *l) {
+        json_array_open(w);
+        for (size_t i = 0; l && l[i]; i++)
+                json_string(w, l[i]);
+        json_array_close(w);
+}
+
+/* The CXL identity [Match] can name (daxhp.d(5)); only for a CXL region's device. */
+static void json_cxl(JsonWriter *w, const DeviceInfo *d) {
+        if (!d->cxl_region)
+                return;
+        json_key(w, "Cxl");
+        json_object_open(w);
+        json_key(w, "Region");      json_string(w, d->cxl_region);
+        json_key(w, "RootDecoder"); json_nullable(w, d->cxl_root_decoder);
+        json_key(w, "Memdevs");     json_strv(w, d->cxl_memdevs);
+        json_key(w, "Serials");     json_strv(w, d->cxl_serials);
+        json_key(w, "HostBridges"); json_strv(w, d->cxl_host_bridges);
+        json_object_close(w);
+}
+
+static void print_strv(const char *label, char * const *l) {
+        printf("%s", label);
+        for (size_t i = 0; l && l[i]; i++)
+                printf("%s%s", i ? " " : "", l[i]);
+        printf("%s\n", l && l[0] ? "" : "(unknown)");
+}
+
+/* The sysfs view: the same names as the daemon's Device properties. */
+static void json_device(JsonWriter *w, const DeviceInfo *d) {
+        json_object_open(w);
+        json_key(w, "Name");       json_nullable(w, d->name);
+        json_key(w, "SysfsPath");  json_nullable(w, d->path);
+        json_key(w, "Region");     json_nullable(w, d->region);
+        json_key(w, "TargetNode"); json_i64(w, d->target_node);
+        json_key(w, "Size");       json_u64(w, d->size);
+        json_key(w, "Provider");   json_nullable(w, d->provider);
+        json_key(w, "Mode");       json_nullable(w, d->mode);
+        json_cxl(w, d);
+        json_object_close(w);
 }
 
 /*
@@ -323,24 +370,20 @@ static const char *or_none(const char *s) {
         return isempty(s) ? "-" : s;
 }
 
-static void json_live(FILE *f, const DeviceProps *p) {
+static void json_live(JsonWriter *w, const DeviceProps *p) {
         if (!p) {
-                fputs("null", f);
+                json_null(w);
                 return;
         }
-        fputs("{\"State\":", f);
-        json_nullable(f, p->state);
-        fputs(",\"DesiredState\":", f);
-        json_nullable(f, p->desired_state);
-        fputs(",\"PolicyFile\":", f);
-        json_nullable(f, p->policy_file);
-        fputs(",\"Transition\":", f);
-        json_nullable(f, p->transition);
-        fputs(",\"LastError\":", f);
-        json_nullable(f, p->last_error);
-        fputs(",\"Mode\":", f);
-        json_nullable(f, p->mode);
-        fprintf(f, ",\"Override\":%s}", live_override(p) ? "true" : "false");
+        json_object_open(w);
+        json_key(w, "State");        json_nullable(w, p->state);
+        json_key(w, "DesiredState"); json_nullable(w, p->desired_state);
+        json_key(w, "PolicyFile");   json_nullable(w, p->policy_file);
+        json_key(w, "Transition");   json_nullable(w, p->transition);
+        json_key(w, "LastError");    json_nullable(w, p->last_error);
+        json_key(w, "Mode");         json_nullable(w, p->mode);
+        json_key(w, "Override");     json_bool(w, live_override(p));
+        json_object_close(w);
 }
 
 static void print_live(FILE *f, const DeviceProps *p) {
@@ -389,10 +432,15 @@ int verb_explain(int argc, char *argv[], bool json) {
         if (r < 0)
                 goto finish;
 
+        JsonWriter w;
+
+        json_begin(&w, stdout);
         if (o.json) {
-                fputs("{\"device\":", stdout);
-                json_device(stdout, &dev);
-                fputs(",\"files\":[", stdout);
+                json_object_open(&w);
+                json_key(&w, "Device");
+                json_device(&w, &dev);
+                json_key(&w, "Files");
+                json_array_open(&w);
         } else {
                 printf("Device:   %s\n  Path:     %s\n  Region:   %s\n  Provider: %s\n",
                        dev.name, strempty(dev.path), dev.region ?: "(unknown)", dev.provider ?: "(unknown)");
@@ -402,6 +450,13 @@ int verb_explain(int argc, char *argv[], bool json) {
                         printf("  Node:     (unknown)\n");
                 printf("  Size:     %s (%" PRIu64 " bytes)\n  Mode:     %s\n",
                        fmt_size(buf, sizeof(buf), dev.size), dev.size, strempty(dev.mode));
+                if (dev.cxl_region) {
+                        printf("  CXL region:       %s (root decoder %s)\n", dev.cxl_region,
+                               dev.cxl_root_decoder ?: "(unknown)");
+                        print_strv("  CXL memdevs:      ", dev.cxl_memdevs);
+                        print_strv("  CXL serials:      ", dev.cxl_serials);
+                        print_strv("  CXL host bridges: ", dev.cxl_host_bridges);
+                }
                 printf("Files, in match order:\n");
         }
 
@@ -415,28 +470,30 @@ int verb_explain(int argc, char *argv[], bool json) {
                 if (r > 0)
                         decider = f;
                 if (o.json) {
-                        fprintf(stdout, "%s{\"path\":", i ? "," : "");
-                        json_nullable(stdout, policy_file_path(f));
-                        fprintf(stdout, ",\"matches\":%s,\"reason\":", r > 0 ? "true" : "false");
-                        json_nullable(stdout, reason);
-                        fputc('}', stdout);
+                        json_object_open(&w);
+                        json_key(&w, "Path");    json_nullable(&w, policy_file_path(f));
+                        json_key(&w, "Matches"); json_bool(&w, r > 0);
+                        json_key(&w, "Reason");  json_nullable(&w, reason);
+                        json_object_close(&w);
                 } else
                         printf("  %s %s\n    %s\n", r > 0 ? "MATCH" : "skip ", policy_file_path(f), reason);
         }
 
         const Policy *p = decider ? policy_file_policy(decider) : NULL;
         if (o.json) {
-                fputs("],\"decided_by\":", stdout);
-                json_nullable(stdout, decider ? policy_file_path(decider) : NULL);
-                fputs(",\"policy\":", stdout);
-                json_policy(stdout, p);
-                fputs(",\"action\":", stdout);
-                json_nullable(stdout, plan_action(&dev, p, buf, sizeof(buf)));
+                json_array_close(&w);
+                json_key(&w, "DecidedBy");
+                json_nullable(&w, decider ? policy_file_path(decider) : NULL);
+                json_key(&w, "Policy");
+                json_policy(&w, p);
+                json_key(&w, "Action");
+                json_nullable(&w, plan_action(&dev, p, buf, sizeof(buf)));
                 if (has_live) {
-                        fputs(",\"live\":", stdout);
-                        json_live(stdout, &live);
+                        json_key(&w, "Live");
+                        json_live(&w, &live);
                 }
-                fputs("}\n", stdout);
+                json_object_close(&w);
+                json_end(&w);
         } else {
                 if (policy_set_n_files(set) == 0)
                         printf("  (no policy files)\n");
@@ -500,8 +557,11 @@ int verb_plan(int argc, char *argv[], bool json) {
         if (r < 0)
                 goto finish;
 
+        JsonWriter w;
+
+        json_begin(&w, stdout);
         if (o.json)
-                fputs("[", stdout);
+                json_array_open(&w);
         else
                 printf("%-10s %-8s %-4s %-7s %-10s %-14s %-24s %s\n",
                        "DEVICE", "PROVIDER", "NODE", "SIZE", "MODE", "STATE", "FILE", "ACTION");
@@ -517,21 +577,22 @@ int verb_plan(int argc, char *argv[], bool json) {
                 p = m.file ? policy_file_policy(m.file) : NULL;
 
                 if (o.json) {
-                        fputs(i ? ",{\"device\":" : "{\"device\":", stdout);
-                        json_device(stdout, devs + i);
-                        fputs(",\"file\":", stdout);
-                        json_nullable(stdout, m.file ? policy_file_path(m.file) : NULL);
-                        fputs(",\"reason\":", stdout);
-                        json_nullable(stdout, m.reason);
-                        fputs(",\"policy\":", stdout);
-                        json_policy(stdout, p);
-                        fputs(",\"action\":", stdout);
-                        json_nullable(stdout, plan_action(devs + i, p, act, sizeof(act)));
+                        json_object_open(&w);
+                        json_key(&w, "Device");
+                        json_device(&w, devs + i);
+                        json_key(&w, "File");
+                        json_nullable(&w, m.file ? policy_file_path(m.file) : NULL);
+                        json_key(&w, "Reason");
+                        json_nullable(&w, m.reason);
+                        json_key(&w, "Policy");
+                        json_policy(&w, p);
+                        json_key(&w, "Action");
+                        json_nullable(&w, plan_action(devs + i, p, act, sizeof(act)));
                         if (has_live) {
-                                fputs(",\"live\":", stdout);
-                                json_live(stdout, live_find(&live, devs[i].name));
+                                json_key(&w, "Live");
+                                json_live(&w, live_find(&live, devs[i].name));
                         }
-                        fputc('}', stdout);
+                        json_object_close(&w);
                 } else {
                         if (devs[i].target_node >= 0)
                                 snprintf(node, sizeof(node), "%d", devs[i].target_node);
@@ -547,9 +608,10 @@ int verb_plan(int argc, char *argv[], bool json) {
                 }
                 policy_match_done(&m);
         }
-        if (o.json)
-                fputs("]\n", stdout);
-        else if (n == 0)
+        if (o.json) {
+                json_array_close(&w);
+                json_end(&w);
+        } else if (n == 0)
                 printf("(no dax devices under %s/bus/dax/devices)\n", o.root);
         r = 0;
 

@@ -14,7 +14,7 @@
  * --offline, --json. The json argument is the global --json of daxhpctl.
  *
  * explain and plan also show the daemon's State, DesiredState, PolicyFile
- * and Transition (text lines, JSON key "live") when org.daxhp1 has an owner
+ * and Transition (text lines, JSON key "Live") when org.daxhp1 has an owner
  * on the system bus and none of --offline, --root, --policy-dir is given;
  * without a daemon they print exactly the offline output.
  *

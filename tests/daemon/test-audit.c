@@ -71,6 +71,8 @@ static void test_stderr_form(void) {
                         .duration_usec = 1234,
                         .policy = "runtime",
                         .caller = &caller,
+                        .times = &(AuditTimes) { .uevent = 10, .policy = 20, .step = 30, .write_start = 40,
+                                                 .write_end = 90, .kernel = 45, .steps = 2 },
                    },
                    "%s: done", "dax0.0");
         audit_emit(&(AuditRecord) { .kind = AUDIT_RELOAD, .has_files = true, .files_loaded = 3, .files_rejected = 1 },
@@ -95,6 +97,10 @@ static void test_stderr_form(void) {
         CHECK(strstr(out, " DAXHP_CALLER_PID=42"));
         CHECK(strstr(out, " DAXHP_CALLER_COMM=busctl"));
         CHECK(strstr(out, " DAXHP_FILES_LOADED=3 DAXHP_FILES_REJECTED=1"));
+        CHECK(strstr(out, " DAXHP_T_UEVENT_USEC=10 DAXHP_T_POLICY_USEC=20 DAXHP_T_STEP_USEC=30"
+                          " DAXHP_T_WRITE_START_USEC=40 DAXHP_T_WRITE_END_USEC=90 DAXHP_KERNEL_USEC=45 DAXHP_STEPS=2"));
+        /* unknown (0): left out, not printed as 0 */
+        CHECK(!strstr(out, "DAXHP_T_CONFIRMED_USEC"));
         free(out);
 }
 

@@ -334,6 +334,12 @@ done
                                 "Size", "TargetNode")
                 self.log("#   %s: %s" % (dev, p))
                 check(p["PolicyFile"].endswith(".conf"), "%s PolicyFile=%r" % (dev, p["PolicyFile"]))
+                # Block counts on the bus are the kernel's.
+                b = self.dprops(dev, "Blocks", "OnlineBlocks")
+                n_on = sum(1 for x in v["blocks"] if x[1] == "online")
+                check(b["OnlineBlocks"] == n_on and b["Blocks"] >= n_on > 0,
+                      "%s Blocks=%s OnlineBlocks=%s, kernel: %d online" % (
+                          dev, b["Blocks"], b["OnlineBlocks"], n_on))
                 check(p["Mode"] == "system-ram", "%s Mode=%r" % (dev, p["Mode"]))
             except (Fail, StepFailed) as e:
                 errors.append(str(e))

@@ -70,7 +70,7 @@ def connect_unix(path, deadline, check_alive=lambda: None, poll=0.05):
 class VM:
     def __init__(self, image, kernel, initrd=None, append="", drives=(),
                  mem=MEM, memmap=MEMMAP, workdir=None, name="vm",
-                 qemu="qemu-system-x86_64", verbose=False):
+                 qemu="qemu-system-x86_64", verbose=False, machine=None, extra=(), pci_bus=None):
         self.image, self.kernel, self.initrd = image, kernel, initrd
         self.drives = list(drives)
         self.mem = mem
@@ -81,6 +81,13 @@ class VM:
         self.dir = workdir or tempfile.mkdtemp(prefix="daxhp-e2e-")
         self.name = name
         self.qemu = qemu
+        # machine: "-machine" value (default: QEMU's pc); extra: more QEMU
+        # arguments (tests/e2e-cxl: q35,cxl=on and the CXL devices).
+        self.machine = machine
+        self.extra = list(extra)
+        # pci_bus: put the disks and virtio-serial on this bus explicitly (q35
+        # with pxb-cxl: QEMU's default pick may be a CXL host bridge's bus).
+        self.pci_bus = pci_bus
         self.verbose = verbose
         self.sock_path = os.path.join(self.dir, name + ".agent.sock")
         self.console = os.path.join(self.dir, name + ".console.log")
@@ -94,8 +101,10 @@ class VM:
 
     # ---- lifecycle -------------------------------------------------------
     def cmdline(self):
-        c = [self.qemu, "-accel", "tcg", "-cpu", "max", "-smp", "1",
-             "-m", self.mem,
+        c = [self.qemu, "-accel", "tcg", "-cpu", "max", "-smp", "1"]
+        if self.machine:
+            c += ["-machine", self.machine]
+        c += ["-m", self.mem,
              # One NUMA node: gives the guest an SRAT, so the soft-reserved
              # (hmem) range gets a target node and kmem accepts it.
              "-object", "memory-backend-ram,id=ram0,size=%s" % self.mem,
@@ -103,16 +112,20 @@ class VM:
              "-display", "none", "-monitor", "none",
              "-no-reboot", "-snapshot", "-nodefaults",
              "-serial", "file:" + self.console,
-             "-kernel", self.kernel, "-append", self.append,
-             "-drive", "file=%s,format=raw,if=virtio,cache=unsafe" % self.image]
+             "-kernel", self.kernel, "-append", self.append]
+        disks = [(self.image, "cache=unsafe")] + [(d, "readonly=on") for d in self.drives]
+        for i, (f, opt) in enumerate(disks):
+            if self.pci_bus:
+                c += ["-drive", "file=%s,format=raw,if=none,id=disk%d,%s" % (f, i, opt),
+                      "-device", "virtio-blk-pci,drive=disk%d,bus=%s" % (i, self.pci_bus)]
+            else:
+                c += ["-drive", "file=%s,format=raw,if=virtio,%s" % (f, opt)]
         if self.initrd:
             c += ["-initrd", self.initrd]
-        for d in self.drives:
-            c += ["-drive", "file=%s,format=raw,if=virtio,readonly=on" % d]
-        c += ["-device", "virtio-serial",
+        c += ["-device", "virtio-serial" + (",bus=" + self.pci_bus if self.pci_bus else ""),
               "-chardev", "socket,path=%s,server=on,wait=off,id=agent" % self.sock_path,
               "-device", "virtserialport,chardev=agent,name=daxhp.agent"]
-        return c
+        return c + self.extra
 
     def boot(self, timeout=900):
         """Start QEMU and wait until systemd reports the system up and the

@@ -418,6 +418,7 @@ class TestDaxhpd(unittest.TestCase):
         w.start_daemon()
         w.wait_device('dax0.0', State='online_movable', Transition='idle')
         w.fk.set_delay('dax0.0', 2.0)    # 8 blocks: a 16 s unplug, far over TimeoutSec=
+        w.fk.set_read_blocks('dax0.0')   # and reading it sleeps meanwhile (review finding 1)
         w.write_policy('50-movable.conf', '[Match]\nProvider=hmem\n\n[Policy]\nState=unplugged\n'
                        'TimeoutSec=1s\nRetries=0\n')
         w.daemon.send_signal(signal.SIGHUP)
@@ -662,18 +663,18 @@ class TestDaxhpd(unittest.TestCase):
                 events.append(json.loads(line))
         t = threading.Thread(target=reader, daemon=True)
         t.start()
-        harness.wait_for(lambda: any(e['event'] == 'added' and e['object'] == 'dax1.0' for e in events),
+        harness.wait_for(lambda: any(e['Event'] == 'added' and e['Object'] == 'dax1.0' for e in events),
                          20, what='InterfacesAdded for dax1.0')
         r = w.ctl('set', 'dax1.0', 'online_kernel')
         self.assertEqual(r.returncode, 0, r.stderr)
-        harness.wait_for(lambda: any(e['event'] == 'changed' and e['object'] == 'dax1.0' and
-                                     e['properties'].get('State') == 'online_kernel' for e in events),
+        harness.wait_for(lambda: any(e['Event'] == 'changed' and e['Object'] == 'dax1.0' and
+                                     e['Properties'].get('State') == 'online_kernel' for e in events),
                          20, what='PropertiesChanged State=online_kernel')
-        trans = [e['properties']['Transition'] for e in events
-                 if e['object'] == 'dax1.0' and 'Transition' in e.get('properties', {})]
+        trans = [e['Properties']['Transition'] for e in events
+                 if e['Object'] == 'dax1.0' and 'Transition' in e.get('Properties', {})]
         self.assertIn('running', trans)
         w.fk.remove_device('dax1.0')
-        harness.wait_for(lambda: any(e['event'] == 'removed' and e['object'] == 'dax1.0' for e in events),
+        harness.wait_for(lambda: any(e['Event'] == 'removed' and e['Object'] == 'dax1.0' for e in events),
                          20, what='InterfacesRemoved for dax1.0')
         mon.send_signal(signal.SIGINT)
         self.assertEqual(mon.wait(10), 0)
@@ -706,15 +707,15 @@ class TestDaxhpd(unittest.TestCase):
         self.assertRegex(out, r'(?m)^Daemon policy: +runtime ')
         self.assertRegex(out, r'(?m)^Transition: +idle$')
         j = json.loads(ctl('--json', 'explain', 'dax1.0'))
-        self.assertEqual(j['device']['name'], 'dax1.0')
-        self.assertEqual((j['live']['State'], j['live']['DesiredState'], j['live']['PolicyFile'],
-                          j['live']['Transition'], j['live']['Override']),
+        self.assertEqual(j['Device']['Name'], 'dax1.0')
+        self.assertEqual((j['Live']['State'], j['Live']['DesiredState'], j['Live']['PolicyFile'],
+                          j['Live']['Transition'], j['Live']['Override']),
                          ('online_kernel', 'online_kernel', 'runtime', 'idle', True))
-        self.assertIn('LastError', j['live'])
-        self.assertIn('Mode', j['live'])
+        self.assertIn('LastError', j['Live'])
+        self.assertIn('Mode', j['Live'])
         j = json.loads(ctl('--json', 'explain', 'dax0.0'))
-        self.assertTrue(j['live']['PolicyFile'].endswith('/50-movable.conf'), j['live'])
-        self.assertFalse(j['live']['Override'])
+        self.assertTrue(j['Live']['PolicyFile'].endswith('/50-movable.conf'), j['Live'])
+        self.assertFalse(j['Live']['Override'])
         # --offline: today's output, no daemon
         out = ctl('explain', '--offline', 'dax1.0')
         self.assertNotIn('Live state:', out)
@@ -723,9 +724,9 @@ class TestDaxhpd(unittest.TestCase):
         out = ctl('plan')
         self.assertIn('live: online_kernel -> online_kernel (runtime override)', out)
         self.assertIn('live: online_movable -> online_movable\n', out)
-        plan = {d['device']['name']: d for d in json.loads(ctl('--json', 'plan'))}
-        self.assertTrue(plan['dax1.0']['live']['Override'])
-        self.assertEqual(plan['dax0.0']['live']['State'], 'online_movable')
+        plan = {d['Device']['Name']: d for d in json.loads(ctl('--json', 'plan'))}
+        self.assertTrue(plan['dax1.0']['Live']['Override'])
+        self.assertEqual(plan['dax0.0']['Live']['State'], 'online_movable')
         self.assertNotIn('live:', ctl('plan', '--offline'))
 
     # --- issue 10: never wait on the kernel, stop cleanly -------------------
@@ -1098,6 +1099,92 @@ class TestDaxhpd(unittest.TestCase):
         with open('/proc/%d/stat' % pid) as f:
             fields = f.read().rsplit(')', 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
+
+    def test_transition_record_times_arrival(self):
+        # Must-hold 4: one record per transition with monotonic timestamps of
+        # where an arrival's time went (uevent, policy, step, kernel call, confirmed).
+        w = self.world(policies={'50-movable.conf': MOVABLE_HMEM})
+        w.start_daemon()
+        w.fk.add_device('dax0.0', provider='hmem', state='unplugged')
+        w.fk.add_device('dax1.0', provider='hmem', mode='devdax')
+        w.wait_device('dax0.0', State='online_movable', Transition='idle')
+        w.wait_device('dax1.0', State='online_movable', Transition='idle')
+        keys = ('DAXHP_T_UEVENT_USEC', 'DAXHP_T_POLICY_USEC', 'DAXHP_T_STEP_USEC', 'DAXHP_T_WRITE_START_USEC',
+                'DAXHP_T_WRITE_END_USEC', 'DAXHP_T_CONFIRMED_USEC')
+        # devdax: bind kmem (adds offline blocks), unplug, online_movable: the
+        # series refuses offline -> online (EBUSY), so the memory is added twice
+        for dev, steps in (('dax0.0', 1), ('dax1.0', 3)):
+            recs = harness.wait_for(lambda: self.audit('DAXHP_DEVICE=' + dev, 'DAXHP_EVENT=transition-finished'),
+                                    20, what='finished record of ' + dev)
+            r = recs[-1]
+            self.assertEqual(r['DAXHP_RESULT'], 'done', r)
+            t = [int(r[k]) for k in keys]
+            self.assertEqual(t, sorted(t), 'timestamps out of order: %s' % r)
+            self.assertEqual(int(r['DAXHP_STEPS']), steps, r)
+            kernel = int(r['DAXHP_KERNEL_USEC'])
+            self.assertGreater(kernel, 0)
+            self.assertLessEqual(kernel, t[4] - t[3])
+            # the same clock as the journal's own monotonic timestamp of the record
+            self.assertLessEqual(t[5], int(r['__MONOTONIC_TIMESTAMP']) + 1)
+            print('%s arrival: policy +%d us, step +%d us, kernel %d us (%d steps), confirmed +%d us after the uevent'
+                  % (dev, t[1] - t[0], t[2] - t[0], kernel, steps, t[5] - t[0]), file=sys.stderr)
+        # a later transition (a D-Bus call) carries no arrival stamps
+        r = w.ctl('set', 'dax0.0', 'unplugged')
+        self.assertEqual(r.returncode, 0, r.stderr)
+        recs = harness.wait_for(lambda: [x for x in self.audit('DAXHP_DEVICE=dax0.0', 'DAXHP_EVENT=transition-finished')
+                                         if x.get('DAXHP_TO') == 'unplugged'], 20, what='the unplug record')
+        self.assertNotIn('DAXHP_T_UEVENT_USEC', recs[-1])
+        self.assertIn('DAXHP_T_WRITE_END_USEC', recs[-1])
+
+    def test_per_block_stop_rolls_back(self):
+        # Review finding 2, the stop half: SIGTERM during a per-block unplug
+        # leaves every block as it was, and the daemon exits.
+        w = self.world(policies={'50-movable.conf': MOVABLE_HMEM})
+        w.fk.add_device('dax0.0', provider='hmem', state='online_movable', attr=None)
+        w.start_daemon()
+        w.wait_device('dax0.0', State='online_movable', Transition='idle')
+        w.fk.set_delay('dax0.0', 0.5)
+        env = harness.clean_env(DBUS_SYSTEM_BUS_ADDRESS=w.bus.address)
+        setter = subprocess.Popen([worldmod.DAXHPCTL, 'set', 'dax0.0', 'unplugged'], env=env,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        harness.wait_for(lambda: any(v == 'offline' and e == 0 for b, v, e in w.fk.block_writes), 30,
+                         what='a block offlined')
+        w.kill_daemon(signal.SIGTERM)
+        self.assertEqual(w.daemon.returncode, 0)
+        self.assertEqual(setter.wait(30), 1)
+        self.assertIn('org.daxhp1.Error.Cancelled', setter.stderr.read())
+        self.assertEqual(w.fk.block_zones('dax0.0'), ['Movable'] * 8)
+        self.assertEqual(w.fk.mode('dax0.0'), 'system-ram')
+
+    def test_reset_drops_queued_job_and_reload_keeps_running_one(self):
+        # Review findings 4 and 7 through the daemon: `reset` drops a queued
+        # job (its caller: Superseded, nothing written); a reload that changes
+        # nothing leaves the running SetState alone (its caller: success).
+        w = self.world()
+        for n in ('dax0.0', 'dax1.0'):
+            w.fk.add_device(n, provider='hmem', state='unplugged')
+        w.start_daemon()
+        w.wait_device('dax1.0')
+        w.fk.set_delay('dax0.0', 0.4)
+        env = harness.clean_env(DBUS_SYSTEM_BUS_ADDRESS=w.bus.address)
+
+        def setter(dev, state):
+            return subprocess.Popen([worldmod.DAXHPCTL, 'set', dev, state], env=env,
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        busy = setter('dax0.0', 'online_movable')
+        self.assertIsNotNone(w.fk.wait_inflight('dax0.0', 30))
+        queued = setter('dax1.0', 'online_kernel')
+        harness.wait_for(lambda: w.device('dax1.0')['Transition'] == 'queued', 20, what='dax1.0 queued')
+        r = w.ctl('reset', 'dax1.0')
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(queued.wait(30), 1)
+        self.assertIn('org.daxhp1.Error.Superseded', queued.stderr.read())
+        r = w.ctl('reload')
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(busy.wait(60), 0, busy.stderr.read())
+        self.assertEqual([x.dev for x in w.fk.writes], ['dax0.0'])
+        self.assertEqual((w.fk.state('dax0.0'), w.fk.state('dax1.0')), ('online_movable', 'unplugged'))
+        self.assertEqual(w.manager()['QueueLength'], 0)
 
 
 if __name__ == '__main__':

@@ -252,7 +252,7 @@ class TestOperator(unittest.TestCase):
                 self.assertTrue(docs, (mode, args))
         # The name with the invalid byte appears, with U+FFFD for the byte.
         rc, out, _ = run_ctl(['--json', 'verify', w.policy_dir], env)
-        paths = [f['path'] for f in strict_json(out.decode())['files']]
+        paths = [f['Path'] for f in strict_json(out.decode())['Files']]
         self.assertTrue(any(p.endswith('60-caf\ufffd.conf') for p in paths), paths)
 
     def test_block_counts_show_partial_state(self):
@@ -340,6 +340,19 @@ class TestOperator(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(w.fk.state('dax0.0'), 'unplugged')
         w.fk.set_delay('dax0.0', 0)
+
+    def test_non_root_gets_one_human_line(self):
+        w = self.world()
+        w.fk.add_device('dax0.0', provider='hmem', state='unplugged')
+        w.start_daemon()
+        w.wait_device('dax0.0')
+        for args in (['set', 'dax0.0', 'online'], ['reset', 'dax0.0'], ['reload']):
+            r = w.ctl(*args, user='nobody')
+            self.assertEqual(r.returncode, 1, args)
+            self.assertEqual(len(r.stderr.splitlines()), 1, r.stderr)
+            self.assertIn('permission denied, only root may change dax devices', r.stderr)
+            self.assertNotIn('Rejected send message', r.stderr)
+        self.assertEqual(w.fk.writes, [])
 
 
 if __name__ == '__main__':

@@ -16,6 +16,14 @@ static const DeviceInfo pmem = { .name = "dax2.0", .target_node = 1, .size = UIN
                                  .provider = "pmem", .mode = "devdax", .region = "2" };
 static const DeviceInfo small_pmem = { .name = "dax4.0", .target_node = 1, .size = UINT64_C(1) << 30,
                                        .provider = "pmem", .mode = "devdax", .region = "4" };
+static char *reserve_serials[] = { "0x1002", NULL }, *other_serials[] = { "0x1001", NULL };
+/* The same expander as cxl lists it, in decimal: 4098 == 0x1002. */
+static const DeviceInfo cxl_reserve = { .name = "dax5.0", .target_node = 4, .size = UINT64_C(1) << 30,
+                                        .provider = "cxl", .mode = "system-ram", .region = "5",
+                                        .cxl_region = "region5", .cxl_serials = reserve_serials };
+static const DeviceInfo cxl_other = { .name = "dax6.0", .target_node = 5, .size = UINT64_C(1) << 30,
+                                      .provider = "cxl", .mode = "system-ram", .region = "6",
+                                      .cxl_region = "region6", .cxl_serials = other_serials };
 static const DeviceInfo dax3 = { .name = "dax3.0", .target_node = 3, .size = UINT64_C(64) << 30,
                                  .provider = "cxl", .mode = "devdax", .region = "3" };
 
@@ -36,8 +44,10 @@ static void test_examples(const char *dir) {
 
         ASSERT_EQ(policy_set_load(dirs, &s), 0);
         ASSERT_EQ(policy_set_n_diagnostics(s), 0);
-        ASSERT_EQ(policy_set_n_files(s), 4);
+        ASSERT_EQ(policy_set_n_files(s), 5);
         ASSERT_EQ(decide(s, &cxl), POLICY_STATE_ONLINE_MOVABLE);
+        ASSERT_EQ(decide(s, &cxl_reserve), POLICY_STATE_UNPLUGGED);
+        ASSERT_EQ(decide(s, &cxl_other), POLICY_STATE_ONLINE_MOVABLE);
         ASSERT_EQ(decide(s, &hbm), POLICY_STATE_ONLINE_KERNEL);
         ASSERT_EQ(decide(s, &pmem), POLICY_STATE_DEVDAX);
         ASSERT_EQ(decide(s, &small_pmem), _POLICY_STATE_INVALID);
@@ -78,6 +88,7 @@ static void test_site_override(const char *dir) {
 static void test_man_page(const char *path) {
         static const char * const keys[] = {
                 "Name=", "Path=", "Region=", "TargetNode=", "Size=", "Provider=", "Property=", "Mode=",
+                "MemdevSerial=", "Memdev=", "HostBridge=", "RootDecoder=",
                 "State=", "MemmapOnMemory=", "OnDrift=", "TimeoutSec=", "Retries=", "RetryDelaySec=",
                 "MaxMovablePercent=",
         };

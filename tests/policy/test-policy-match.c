@@ -7,6 +7,10 @@
 #include "test-util.h"
 
 static char *hmem_props[] = { "DEVTYPE=dax", "ID_VENDOR=acme", "ID_MODEL=big box", NULL };
+/* D1: a region interleaved over two memdevs behind two host bridges. */
+static char *cxl_memdevs[] = { "mem1", "mem0", NULL };
+static char *cxl_serials[] = { "0x1001", "0x1002", NULL };
+static char *cxl_bridges[] = { "pci0000:0c", "pci0000:de", NULL };
 
 static const DeviceInfo devices[] = {
         /* D0 */
@@ -14,7 +18,9 @@ static const DeviceInfo devices[] = {
           .size = UINT64_C(16) << 30, .provider = "hmem", .mode = "devdax", .properties = hmem_props },
         /* D1 */
         { .name = "dax1.0", .path = "/devices/platform/ACPI0017:00/root0/decoder0.0/region1/dax_region1/dax1.0",
-          .region = "1", .target_node = 3, .size = UINT64_C(64) << 30, .provider = "cxl", .mode = "system-ram" },
+          .region = "1", .target_node = 3, .size = UINT64_C(64) << 30, .provider = "cxl", .mode = "system-ram",
+          .cxl_region = "region1", .cxl_root_decoder = "decoder0.0", .cxl_memdevs = cxl_memdevs,
+          .cxl_serials = cxl_serials, .cxl_host_bridges = cxl_bridges },
         /* D2: nothing known */
         { .name = "dax2.0", .target_node = -1, .mode = "unbound" },
 };
@@ -61,6 +67,35 @@ static const struct {
         { "Region=1", "010" },
         { "Region=[01]", "110" },
         { "Region=!0", "010" },
+        /* Region= also takes a CXL region's name */
+        { "Region=region1", "010" },
+        { "Region=region*", "010" },
+        { "Region=!region1", "100" },
+        { "Region=!region0", "110" },
+        { "Region=0 region1", "110" },
+        /* Memdev=, HostBridge=: any of the region's targets */
+        { "Memdev=mem0", "010" },
+        { "Memdev=mem[5-9]", "000" },
+        { "Memdev=!mem0", "000" },
+        { "Memdev=!mem7", "010" },
+        { "HostBridge=pci0000:0c", "010" },
+        { "HostBridge=pci0000:*", "010" },
+        { "HostBridge=!pci0000:de", "000" },
+        { "HostBridge=!pci0000:11", "010" },
+        /* MemdevSerial=: numbers, hex or decimal */
+        { "MemdevSerial=0x1001", "010" },
+        { "MemdevSerial=4098", "010" },
+        { "MemdevSerial=0X1002", "010" },
+        { "MemdevSerial=0x0000000000001002", "010" },
+        { "MemdevSerial=5 0x1002", "010" },
+        { "MemdevSerial=5", "000" },
+        { "MemdevSerial=!4097", "000" },
+        { "MemdevSerial=!7", "010" },
+        /* RootDecoder= */
+        { "RootDecoder=decoder0.0", "010" },
+        { "RootDecoder=decoder0.[12]", "000" },
+        { "RootDecoder=!decoder0.1", "010" },
+        { "Provider=cxl\nRootDecoder=decoder0.*\nMemdevSerial=4097\nHostBridge=pci0000:0c", "010" },
         /* TargetNode= */
         { "TargetNode=2", "100" },
         { "TargetNode=2-3", "110" },
@@ -144,6 +179,13 @@ static const struct {
         { "Property=DEVTYPE=dax", 0, 1, "Property=DEVTYPE=dax matched" },
         { "Property=DEVTYPE=dax", 1, 0, "Property=DEVTYPE=dax did not match: properties unknown" },
         { "Mode=devdax", 2, 0, "Mode=devdax did not match \"unbound\"" },
+        { "Region=region1", 1, 1, "Region=region1 matched \"1, region1\"" },
+        { "Region=region1", 0, 0, "Region=region1 did not match \"0\"" },
+        { "MemdevSerial=4097", 1, 1, "MemdevSerial=4097 matched \"0x1001, 0x1002\"" },
+        { "MemdevSerial=4097", 0, 0, "MemdevSerial=4097 did not match: MemdevSerial unknown" },
+        { "HostBridge=pci0000:de", 1, 1, "HostBridge=pci0000:de matched \"pci0000:0c, pci0000:de\"" },
+        { "Memdev=mem9", 1, 0, "Memdev=mem9 did not match \"mem1, mem0\"" },
+        { "RootDecoder=decoder0.1", 1, 0, "RootDecoder=decoder0.1 did not match \"decoder0.0\"" },
 };
 
 static void test_reasons(void) {

@@ -42,6 +42,40 @@ static void make_device(const char *root, const char *devpath, const char *size,
         test_symlink(root, rel, target);
 }
 
+/* region2 of the CXL device above: interleaved over mem1 (host bridge
+ * pci0000:0c) and mem0 (pci0000:de), as QEMU's two pxb-cxl bridges give. */
+static void make_cxl_region(const char *root) {
+        static const struct {
+                const char *decoder, *endpoint, *memdev, *serial;
+        } t[] = {
+                { "decoder3.0", "port2/endpoint3", "pci0000:0c/0000:0c:00.0/0000:0d:00.0/mem1", "0x1001\n" },
+                { "decoder4.0", "port1/endpoint4", "pci0000:de/0000:de:00.0/0000:df:00.0/mem0", "0x1002\n" },
+        };
+        const char *region = "devices/platform/ACPI0017:00/root0/decoder0.0/region2";
+        char rel[512], target[512];
+
+        snprintf(rel, sizeof(rel), "%s/interleave_ways", region);
+        free(test_write(root, rel, "2\n"));
+        for (size_t i = 0; i < ELEMENTSOF(t); i++) {
+                snprintf(rel, sizeof(rel), "%s/target%zu", region, i);
+                snprintf(target, sizeof(target), "%s\n", t[i].decoder);
+                free(test_write(root, rel, target));
+                /* the endpoint decoder, its port's uport link, the memdev's serial */
+                snprintf(rel, sizeof(rel), "devices/platform/ACPI0017:00/root0/%s/%s/devtype", t[i].endpoint,
+                         t[i].decoder);
+                free(test_write(root, rel, "cxl_decoder_endpoint\n"));
+                snprintf(rel, sizeof(rel), "bus/cxl/devices/%s", t[i].decoder);
+                snprintf(target, sizeof(target), "../../../devices/platform/ACPI0017:00/root0/%s/%s", t[i].endpoint,
+                         t[i].decoder);
+                test_symlink(root, rel, target);
+                snprintf(rel, sizeof(rel), "devices/platform/ACPI0017:00/root0/%s/uport", t[i].endpoint);
+                snprintf(target, sizeof(target), "../../../../../%s", t[i].memdev);
+                test_symlink(root, rel, target);
+                snprintf(rel, sizeof(rel), "devices/%s/serial", t[i].memdev);
+                free(test_write(root, rel, t[i].serial));
+        }
+}
+
 static char *make_fixture(void) {
         char *root = test_mkdtemp();
 
@@ -58,6 +92,7 @@ static char *make_fixture(void) {
         free(test_write(root, "devices/platform/ACPI0017:00/root0/decoder0.0/region2/dax_region2/dax_region/id", "2\n"));
         make_device(root, "/devices/platform/ACPI0017:00/root0/decoder0.0/region2/dax_region2/dax2.0",
                     "68719476736\n", "3\n", NULL);
+        make_cxl_region(root);
         /* no dax_region/id, no target_node: region from the name */
         make_device(root, "/devices/platform/hmem.10/dax10.0", "1073741824\n", NULL, "device_dax");
         return root;
@@ -90,6 +125,25 @@ static void test_scan(const char *root) {
                 ASSERT_EQ(devs[i].target_node, expect[i].node);
                 ASSERT_EQ(devs[i].size, expect[i].size);
                 ASSERT_STREQ(strv_find_prefix_value(devs[i].properties, "DEVTYPE"), "dax_device");
+        }
+        /* CXL identity: only the CXL device has one */
+        for (size_t i = 0; i < n; i++) {
+                if (!streq(devs[i].name, "dax2.0")) {
+                        ASSERT_TRUE(!devs[i].cxl_region && !devs[i].cxl_root_decoder && !devs[i].cxl_memdevs &&
+                                    !devs[i].cxl_serials && !devs[i].cxl_host_bridges);
+                        continue;
+                }
+                ASSERT_STREQ(devs[i].cxl_region, "region2");
+                ASSERT_STREQ(devs[i].cxl_root_decoder, "decoder0.0");
+                ASSERT_EQ(strv_length(devs[i].cxl_memdevs), 2);
+                ASSERT_STREQ(devs[i].cxl_memdevs[0], "mem1");
+                ASSERT_STREQ(devs[i].cxl_memdevs[1], "mem0");
+                ASSERT_EQ(strv_length(devs[i].cxl_serials), 2);
+                ASSERT_STREQ(devs[i].cxl_serials[0], "0x1001");
+                ASSERT_STREQ(devs[i].cxl_serials[1], "0x1002");
+                ASSERT_EQ(strv_length(devs[i].cxl_host_bridges), 2);
+                ASSERT_STREQ(devs[i].cxl_host_bridges[0], "pci0000:0c");
+                ASSERT_STREQ(devs[i].cxl_host_bridges[1], "pci0000:de");
         }
         dax_scan_free(devs, n);
 
@@ -165,11 +219,35 @@ static void test_explain_plan(const char *root, const char *pdir) {
         out2 = run(verb_explain, &r, true,
                    (char *[]) { "explain", "--root", (char *) root, "--policy-dir", (char *) pdir, "/sys/bus/dax/devices/dax1.0", NULL });
         ASSERT_EQ(r, 0);
-        ASSERT_CONTAINS(out2, "{\"device\":{\"name\":\"dax1.0\",");
-        ASSERT_CONTAINS(out2, "\"provider\":\"pmem\",\"mode\":\"system-ram\"}");
-        ASSERT_CONTAINS(out2, "70-pmem.conf\",\"matches\":true,\"reason\":\"Size=4G.. matched \\\"8G\\\", Provider=pmem matched \\\"pmem\\\"\"}]");
-        ASSERT_CONTAINS(out2, "\"policy\":{\"State\":\"devdax\",\"MemmapOnMemory\":null,\"OnDrift\":\"reapply\",\"TimeoutUSec\":60000000,\"Retries\":0,\"RetryDelayUSec\":1000000}");
-        ASSERT_CONTAINS(out2, "\"action\":\"offline the memory, rebind to device_dax\"}\n");
+        ASSERT_CONTAINS(out2, "{\"Device\":{\"Name\":\"dax1.0\",");
+        ASSERT_CONTAINS(out2, "\"Provider\":\"pmem\",\"Mode\":\"system-ram\"}");
+        ASSERT_CONTAINS(out2, "70-pmem.conf\",\"Matches\":true,\"Reason\":\"Size=4G.. matched \\\"8G\\\", Provider=pmem matched \\\"pmem\\\"\"}]");
+        ASSERT_CONTAINS(out2, "\"Policy\":{\"State\":\"devdax\",\"MemmapOnMemory\":null,\"OnDrift\":\"reapply\",\"TimeoutUSec\":60000000,\"Retries\":0,\"RetryDelayUSec\":1000000}");
+        ASSERT_CONTAINS(out2, "\"Action\":\"offline the memory, rebind to device_dax\"}\n");
+
+        /* A CXL region's device: its identity, and a MemdevSerial= match in decimal. */
+        _cleanup_rm_rf_ char *cxl_pdir = test_mkdtemp();
+        free(test_write(cxl_pdir, "40-cxl-reserve.conf",
+                        "[Match]\nProvider=cxl\nMemdevSerial=4098\n[Policy]\nState=unplugged\n"));
+        _cleanup_free_ char *out5 = run(verb_explain, &r, false,
+                                        (char *[]) { "explain", "--root", (char *) root, "--policy-dir", cxl_pdir,
+                                                     "dax2.0", NULL });
+        ASSERT_EQ(r, 0);
+        ASSERT_CONTAINS(out5, "  Mode:     unbound\n"
+                              "  CXL region:       region2 (root decoder decoder0.0)\n"
+                              "  CXL memdevs:      mem1 mem0\n"
+                              "  CXL serials:      0x1001 0x1002\n"
+                              "  CXL host bridges: pci0000:0c pci0000:de\n");
+        ASSERT_CONTAINS(out5, "/40-cxl-reserve.conf\n"
+                              "    Provider=cxl matched \"cxl\", MemdevSerial=4098 matched \"0x1001, 0x1002\"\n");
+        ASSERT_CONTAINS(out5, "  State=unplugged\n");
+        _cleanup_free_ char *out6 = run(verb_explain, &r, true,
+                                        (char *[]) { "explain", "--root", (char *) root, "--policy-dir", cxl_pdir,
+                                                     "dax2.0", NULL });
+        ASSERT_EQ(r, 0);
+        ASSERT_CONTAINS(out6, "\"Mode\":\"unbound\",\"Cxl\":{\"Region\":\"region2\",\"RootDecoder\":\"decoder0.0\","
+                              "\"Memdevs\":[\"mem1\",\"mem0\"],\"Serials\":[\"0x1001\",\"0x1002\"],"
+                              "\"HostBridges\":[\"pci0000:0c\",\"pci0000:de\"]}}");
 
         free(run(verb_explain, &r, false, (char *[]) { "explain", "--root", (char *) root, "dax7.7", NULL }));
         ASSERT_EQ(r, 1);
@@ -186,7 +264,7 @@ static void test_explain_plan(const char *root, const char *pdir) {
         out4 = run(verb_plan, &r, true, (char *[]) { "plan", "--json", "--root", (char *) root, "--policy-dir", (char *) pdir, NULL });
         ASSERT_EQ(r, 0);
         ASSERT_TRUE(out4[0] == '[');
-        ASSERT_CONTAINS(out4, "\"action\":\"none (ignored)\"}]\n");
+        ASSERT_CONTAINS(out4, "\"Action\":\"none (ignored)\"}]\n");
 }
 
 static void test_verify(const char *pdir) {
@@ -211,8 +289,8 @@ static void test_verify(const char *pdir) {
 
         out3 = run(verb_verify, &r, true, (char *[]) { "verify", bad, "--json", NULL });
         ASSERT_EQ(r, 1);
-        ASSERT_CONTAINS(out3, "\"rejected\":1,\"errors\":1,\"warnings\":1,\"diagnostics\":[{\"level\":\"error\",");
-        ASSERT_CONTAINS(out3, "\"line\":3,\"message\":\"Invalid Size= value 'huge'");
+        ASSERT_CONTAINS(out3, "\"Rejected\":1,\"Errors\":1,\"Warnings\":1,\"Diagnostics\":[{\"Level\":\"error\",");
+        ASSERT_CONTAINS(out3, "\"Line\":3,\"Message\":\"Invalid Size= value 'huge'");
 }
 
 int main(void) {

@@ -1,0 +1,70 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# daxhp on CXL memory (issue 11): QEMU 10 (tests/e2e-cxl/qemu10.sh, from
+# bookworm-backports, private), q35 with two cxl-type3 volatile expanders
+# behind two pxb-cxl host bridges (cxlvm.py), the series kernel
+# (kernel/build.sh), the Debian 12 e2e guest with daxhpd staged from this tree
+# (tests/e2e/stage.sh), regions made with tools/daxhp-cxl-region.
+#
+#   tests/e2e-cxl/run.sh [--steps 1,2,..] [-v]
+#
+# Prints "ok/not ok cxl.<step> - ..." and, last, exactly "N passed, N failed".
+set -uo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+STEPS='' VERBOSE=''
+while [ $# -gt 0 ]; do
+	case $1 in
+	--steps) STEPS=$2; shift 2 ;;
+	--steps=*) STEPS=${1#*=}; shift ;;
+	-v) VERBOSE=-v; shift ;;
+	-h|--help) sed -n '3,13p' "$0"; exit 0 ;;
+	*) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
+	esac
+done
+WORK=$(mktemp -d /tmp/daxhp-e2e-cxl.XXXXXX)
+passed=0 failed=0
+t() { date +%s; }
+result() {
+	if [ "$1" = ok ]; then passed=$((passed + 1)); echo "ok $2"; else failed=$((failed + 1)); echo "not ok $2"; fi
+}
+finish() { echo "# logs: $WORK"; echo "$passed passed, $failed failed"; [ "$failed" = 0 ]; exit; }
+# prereq NAME LOG CMD...: the last stdout line of CMD into $out, or a failure.
+prereq() {
+	local name=$1 log=$WORK/$2 t0
+	shift 2
+	t0=$(t)
+	if out=$("$@" 2>"$log" | tail -n1) && [ -n "$out" ]; then
+		result ok "cxl.$name - $out ($(( $(t) - t0 )) s)"
+	else
+		result not-ok "cxl.$name - $* failed (see $log)"
+		tail -n 15 "$log" | sed 's/^/#   /'
+		finish
+	fi
+}
+
+prereq qemu qemu.log "$HERE/qemu10.sh"
+prereq rootfs rootfs.log "$ROOT/tests/e2e/guest/build-rootfs.sh"
+read -r IMG _ <<<"$out"
+prereq stage stage.log "$ROOT/tests/e2e/stage.sh"
+OVL=$out
+prereq kernel kernel.log "$ROOT/kernel/build.sh"
+KERNEL=$out
+
+: >"$WORK/scenario.out"   # exists before tail follows it
+python3 "$HERE/cxl_scenario.py" --image "$IMG" --kernel "$KERNEL" --overlay "$OVL" \
+	--workdir "$WORK" ${STEPS:+--steps "$STEPS"} $VERBOSE >"$WORK/scenario.out" 2>&1 &
+spid=$!
+while IFS= read -r line; do
+	case $line in
+	"ok "*) passed=$((passed + 1)); echo "$line" ;;
+	"not ok "*) failed=$((failed + 1)); echo "$line" ;;
+	*" passed, "*" failed") ;;
+	*) echo "$line" ;;
+	esac
+done < <(tail -n +1 --pid=$spid -f "$WORK/scenario.out")
+wait $spid
+grep -q ' passed, .* failed$' "$WORK/scenario.out" ||
+	result not-ok "cxl.harness - cxl_scenario.py died (see $WORK/scenario.out)"
+finish
