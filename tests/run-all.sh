@@ -63,6 +63,10 @@ valgrind_integration=(
         test_per_block_stop_rolls_back
         test_reset_drops_queued_job_and_reload_keeps_running_one
         test_transition_record_times_arrival
+        test_competing_agents_reported
+        test_memmap_budget_refuses_online
+        test_unplug_refused_when_memory_in_use
+        test_check_lists_hazards
 )
 
 total_pass=0

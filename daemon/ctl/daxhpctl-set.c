@@ -78,7 +78,7 @@ static bool request_taken(const DeviceProps *p, const char *state) {
 }
 
 static int run(const char *verb, const char *name, const char *method, const char *state, bool json,
-               bool no_block) {
+               bool no_block, bool force) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         _cleanup_(sd_bus_slot_unrefp) sd_bus_slot *slot = NULL;
@@ -101,6 +101,9 @@ static int run(const char *verb, const char *name, const char *method, const cha
                 r = sd_bus_message_set_auto_start(m, false);
         if (r >= 0 && state)
                 r = sd_bus_message_append(m, "s", state);
+        /* SetStateWithFlags: flag 1 forces past the zone-ratio and unplug checks. */
+        if (r >= 0 && force)
+                r = sd_bus_message_append(m, "t", UINT64_C(1));
         /* No timeout: a transition takes as long as the kernel needs. */
         if (r >= 0)
                 r = sd_bus_call_async(bus, &slot, m, on_reply, &pending, UINT64_MAX);
@@ -177,9 +180,10 @@ out:
         return r;
 }
 
-static int parse(int argc, char *argv[], int want, const char *usage, bool *no_block) {
+static int parse(int argc, char *argv[], int want, const char *usage, bool *no_block, bool *force) {
         static const struct option options[] = {
                 { "no-block", no_argument, NULL, 'n' },
+                { "force",    no_argument, NULL, 'f' },
                 {}
         };
         int c;
@@ -189,6 +193,11 @@ static int parse(int argc, char *argv[], int want, const char *usage, bool *no_b
                 switch (c) {
                 case 'n':
                         *no_block = true;
+                        break;
+                case 'f':
+                        if (!force)
+                                return -EINVAL;
+                        *force = true;
                         break;
                 default:
                         return -EINVAL;
@@ -201,19 +210,19 @@ static int parse(int argc, char *argv[], int want, const char *usage, bool *no_b
 }
 
 int verb_set(int argc, char *argv[], bool json) {
-        bool no_block = false;
-        int i = parse(argc, argv, 2, "set DEVICE STATE [--no-block]", &no_block);
+        bool no_block = false, force = false;
+        int i = parse(argc, argv, 2, "set DEVICE STATE [--no-block] [--force]", &no_block, &force);
 
         if (i < 0)
                 return 2;
-        return run("set", argv[i], "SetState", argv[i + 1], json, no_block);
+        return run("set", argv[i], force ? "SetStateWithFlags" : "SetState", argv[i + 1], json, no_block, force);
 }
 
 int verb_reset(int argc, char *argv[], bool json) {
         bool no_block = false;
-        int i = parse(argc, argv, 1, "reset DEVICE [--no-block]", &no_block);
+        int i = parse(argc, argv, 1, "reset DEVICE [--no-block]", &no_block, NULL);
 
         if (i < 0)
                 return 2;
-        return run("reset", argv[i], "ClearOverride", NULL, json, no_block);
+        return run("reset", argv[i], "ClearOverride", NULL, json, no_block, false);
 }

@@ -42,7 +42,7 @@ static const Verb verbs[] = {
           "List dax devices (those whose name matches a PATTERN glob) and their state", false, false },
         { "status",  verb_status,  "[DEVICE...]",
           "Show the daemon (and the policy files it rejected), or the given devices", false, false },
-        { "set",     verb_set,     "DEVICE STATE [--no-block]",
+        { "set",     verb_set,     "DEVICE STATE [--no-block] [--force]",
           "Set a runtime override and wait until the device got there (progress on a terminal)", false, true },
         { "reset",   verb_reset,   "DEVICE [--no-block]",
           "Drop the runtime override and wait until the device reached what policy asks", false, true },

@@ -11,6 +11,7 @@ Run one test:   test_safety.py TestSafety.test_memmap_budget_refuses_online
 
 import json
 import os
+import subprocess
 import sys
 import unittest
 
@@ -310,6 +311,53 @@ class TestSafety(unittest.TestCase):
         r = w.ctl('check')
         self.assertEqual(r.returncode, 1)
         self.assertIn('daxhpd is not running', r.stderr)
+
+    def test_set_force_through_daxhpctl(self):
+        w = self.world()
+        self.kernel_settings(ratio=301)
+        w.set_host_memory(kernel=GIB, movable=3 * GIB)
+        w.fk.add_device('dax0.0', provider='hmem', size=GIB, state='unplugged')
+        w.start_daemon()
+        w.wait_device('dax0.0')
+        r = w.ctl('set', 'dax0.0', 'online_movable')
+        self.assertEqual(r.returncode, 1)
+        self.assertIn('org.daxhp1.Error.ZoneRatioExceeded', r.stderr)
+        self.assertIn('400 %', r.stderr)
+        r = w.ctl('set', 'dax0.0', 'online_movable', '--force')
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(w.fk.state('dax0.0'), 'online_movable')
+        # --force is for set only.
+        self.assertEqual(w.ctl('reset', 'dax0.0', '--force').returncode, 2)
+
+    def test_early_unit_sets_auto_online_offline(self):
+        """daxhp-early.service: ordered before udev's coldplug, conditioned on
+        policy, and its command turns auto-onlining off (run against a file
+        standing in for the kernel's)."""
+        import configparser
+        unit = os.path.join(harness.BUILD, 'units', 'daxhp-early.service')
+        cp = configparser.ConfigParser(strict=False, interpolation=None)
+        cp.optionxform = str
+        with open(unit) as f:
+            text = f.read()
+        cp.read_string(text)
+        self.assertIn('systemd-udev-trigger.service', cp['Unit']['Before'].split())
+        self.assertEqual(cp['Unit']['DefaultDependencies'], 'no')
+        self.assertIn('ConditionDirectoryNotEmpty=|/etc/daxhp.d', text)
+        with open(os.path.join(harness.BUILD, 'units', 'daxhpd.service')) as f:
+            self.assertIn('\nAlso=daxhp-early.service\n', f.read())
+        cmd = cp['Service']['ExecStart']
+        kernel = '/sys/devices/system/memory/auto_online_blocks'
+        self.assertIn(kernel, cmd)
+        self.assertTrue(cmd.startswith("/bin/sh -c '") and cmd.endswith("'"), cmd)
+        w = self.world()
+        fake = w.host_file('auto_online_blocks', 'online_kernel\n')
+        script = cmd[len("/bin/sh -c '"):-1].replace(kernel, fake)
+        r = subprocess.run(['/bin/sh', '-c', script], capture_output=True, text=True, timeout=30,
+                           env=harness.clean_env())
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout, 'auto_online_blocks: online_kernel -> offline (daxhp owns hot-added memory)\n')
+        with open(fake) as f:
+            self.assertEqual(f.read(), 'offline\n')
 
 
 if __name__ == '__main__':
