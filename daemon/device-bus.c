@@ -49,12 +49,9 @@ DEFINE_STRING_GETTER(property_get_last_error, d->last_error);
 static int property_get_blocks(sd_bus *bus, const char *path, const char *interface, const char *property,
                                sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         const Device *d = userdata;
-        uint32_t online = 0, total = 0;
-        int r;
+        uint32_t online, total;
 
-        r = device_block_counts(d, &online, &total);
-        if (r < 0)
-                return r;
+        device_block_counts(d, &online, &total);
         return sd_bus_message_append(reply, "u", streq(property, "Blocks") ? total : online);
 }
 
@@ -252,7 +249,7 @@ const sd_bus_vtable device_vtable[] = {
         SD_BUS_PROPERTY("Transition", "s", property_get_transition, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("LastError", "s", property_get_last_error, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("LastChangeUSec", "t", property_get_last_change, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        /* Read live from the kernel at each Get: no PropertiesChanged. */
+        /* Counted from block uevents, also during a step: polled, no PropertiesChanged. */
         SD_BUS_PROPERTY("Blocks", "u", property_get_blocks, 0, 0),
         SD_BUS_PROPERTY("OnlineBlocks", "u", property_get_blocks, 0, 0),
         SD_BUS_PROPERTY("CxlRegion", "s", property_get_cxl, 0, SD_BUS_VTABLE_PROPERTY_CONST),
