@@ -416,6 +416,9 @@ static void restore_blocks(const char *root, const unsigned *blocks, size_t done
                 if (before[done] < 0 || before[done] == target ||
                     (target == DAX_STATE_ONLINE && dax_state_is_online(before[done])))
                         continue;
+                /* Someone else may have put it back already. */
+                if (read_block_state(root, blocks[done]) == before[done])
+                        continue;
                 k = block_write(root, blocks[done], before[done]);
                 if (k < 0)
                         log_error_errno(k, "Failed to roll back memory%u to %s: %m",
@@ -453,6 +456,52 @@ static int set_blocks(const char *root, const unsigned *blocks, size_t n, DaxSta
         return r;
 }
 
+/*
+ * Without the atomic attribute, "offline every block" and "unbind kmem" are
+ * separate steps, and another agent (a udev rule, daxctl) can online a block
+ * in between. Linux 7.2's kmem then lets go of the device anyway and that
+ * memory stays online, driverless, until reboot. So: look again right before
+ * the unbind (what is left open is the window the atomic attribute closes),
+ * and after it check that the memory is really gone.
+ */
+static int refuse_if_online_again(const char *root, const char *name, const unsigned *blocks, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                if (dax_state_is_online(read_block_state(root, blocks[i]))) {
+                        log_warning("%s: memory%u is online again (another agent onlines memory?): not unbinding kmem.",
+                                    name, blocks[i]);
+                        return -EBUSY;
+                }
+        return 0;
+}
+
+static int check_memory_removed(const char *root, const char *name, const unsigned *blocks, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                if (read_block_state(root, blocks[i]) >= 0) {
+                        log_error("%s: kmem let go of the device but memory%u stays present "
+                                  "(it was online at the unbind); it cannot be removed until reboot.",
+                                  name, blocks[i]);
+                        return -EBUSY;
+                }
+        return 0;
+}
+
+/* Every block is offline, before[] says how they were: unbind kmem, or put them back. */
+static int unbind_offlined(const char *root, const char *name, const DaxStatus *s, const DaxState *before) {
+        int r;
+
+        r = stop_requested ? -EINTR : refuse_if_online_again(root, name, s->blocks, s->n_blocks);
+        if (r >= 0) {
+                r = driver_write(root, "kmem", "unbind", name);
+                if (r >= 0)
+                        /* Unbound: nothing to put back, but say what stayed. */
+                        return check_memory_removed(root, name, s->blocks, s->n_blocks);
+                log_warning_errno(r, "%s: kmem refused to let go of its memory: %m", name);
+        }
+        /* Not unplugged after all: the blocks go back to what they were. */
+        restore_blocks(root, s->blocks, s->n_blocks, DAX_STATE_OFFLINE, before);
+        return r;
+}
+
 int kdax_set_blocks(const char *root, const unsigned *blocks, size_t n, DaxState target) {
         _cleanup_free_ DaxState *before = calloc(n ?: 1, sizeof(DaxState));
 
@@ -482,14 +531,8 @@ static int set_state_per_block(const char *root, const char *name, DaxState targ
         else {
                 /* Offline everything first, so unbinding kmem only removes idle memory. */
                 r = set_blocks(root, s.blocks, s.n_blocks, DAX_STATE_OFFLINE, before);
-                if (r >= 0) {
-                        r = stop_requested ? -EINTR : driver_write(root, "kmem", "unbind", name);
-                        if (r < 0 && r != -EINTR)
-                                log_warning_errno(r, "%s: kmem refused to let go of its memory: %m", name);
-                        /* Not unplugged after all: the blocks go back to what they were. */
-                        if (r < 0)
-                                restore_blocks(root, s.blocks, s.n_blocks, DAX_STATE_OFFLINE, before);
-                }
+                if (r >= 0)
+                        r = unbind_offlined(root, name, &s, before);
         }
         dax_status_done(&s);
         return r;

@@ -99,6 +99,8 @@ class Device:
         self.block_online = {}           # stock kernel: block index -> zone or None (offline)
         self.block_fuse = {}             # stock kernel: block index -> FileServer of its state
         self.drifted = set()             # blocks toggled by "another actor"
+        self.reonline = set()            # blocks another agent onlines again right after an offline
+        self.leaked = False              # kmem unbound with a block online (7.2: memory stays)
         self.busy = threading.Lock()     # the device lock a transition holds
         self.slow_read = False           # reads wait for the device lock (set_read_blocks)
         self.reads = 0                   # attribute reads served
@@ -593,6 +595,10 @@ class FakeKernel:
             return dev.block_errors[i]
         self._set_block(dev, i, False, None)
         self._uevent('/devices/system/memory/memory%d' % (dev.phys_start + i), 'offline')
+        if i in dev.reonline:
+            # Another agent (a udev rule, daxctl) onlines it again at once.
+            self._set_block(dev, i, True, 'online_movable')
+            self._uevent('/devices/system/memory/memory%d' % (dev.phys_start + i), 'online')
         return 0
 
     # driver binding ------------------------------------------------------------
@@ -606,10 +612,14 @@ class FakeKernel:
             if what == 'unbind':
                 if dev.driver != driver:
                     return errno.ENODEV
-                if driver == 'kmem' and self._stock(dev):
-                    # kmem removes the memory it added; online memory cannot go
-                    if any(z is not None for z in dev.block_online.values()):
-                        return errno.EBUSY
+                if driver == 'kmem' and self._stock(dev) and \
+                        any(z is not None for z in dev.block_online.values()):
+                    # Linux 7.2's dev_dax_kmem_remove(): remove_memory() of a
+                    # range with an online block fails, the unbind succeeds
+                    # anyway and the memory stays until reboot ("cannot be
+                    # hotremoved until the next reboot").
+                    dev.leaked = True
+                elif driver == 'kmem' and self._stock(dev):
                     for b in range(dev.nblocks):
                         self._uevent('/devices/system/memory/memory%d' % (dev.phys_start + b), 'remove')
                         self._remove_block(dev, b)
@@ -653,6 +663,18 @@ class FakeKernel:
         return {'kmem': 'system-ram', 'device_dax': 'devdax', None: 'unbound'}[d]
 
     # test hooks ---------------------------------------------------------------
+    def reonline_after_offline(self, name, i, on=True):
+        """Another agent onlines block i of `name` right after anyone offlines it."""
+        with self.lock:
+            if on:
+                self.devices[name].reonline.add(i)
+            else:
+                self.devices[name].reonline.discard(i)
+
+    def leaked(self, name):
+        """kmem let go of `name` while a block was online: its memory stays until reboot."""
+        return self.devices[name].leaked
+
     def set_delay(self, name, seconds):
         """Each block step of the next transitions of `name` takes this long."""
         self.devices[name].delay = seconds

@@ -179,6 +179,35 @@ class TestDaxhpd(unittest.TestCase):
         self.assertEqual((d['Mode'], w.fk.mode('dax0.0')), ('unbound', 'unbound'))
         self.assertEqual([x for x in w.fk.block_writes if x[2] and x[2] != errno.EBUSY], [])
 
+    def test_per_block_unplug_does_not_unbind_over_reonlined_block(self):
+        """Stock kernel: another agent onlines a block between daxhpd's
+        offlines and the kmem unbind. Linux 7.2's kmem would let go anyway and
+        that memory would stay online, driverless, until reboot (and daxhpd
+        would call the device unplugged): daxhpd looks again before the
+        unbind, refuses with EBUSY and puts its blocks back."""
+        w = self.world(policies={'50-movable.conf': MOVABLE_HMEM})
+        w.fk.add_device('dax0.0', provider='hmem', size=512 << 20, state='offline', attr=None)
+        w.start_daemon()
+        w.wait_device('dax0.0', State='online_movable', Transition='idle')
+        w.fk.reonline_after_offline('dax0.0', 3)
+        r = w.ctl('set', 'dax0.0', 'unplugged')
+        self.assertEqual(r.returncode, 1, r.stdout)
+        self.assertIn('org.daxhp1.Error.KernelRefused', r.stderr)
+        d = w.wait_device('dax0.0', Transition='idle')
+        self.assertFalse(w.fk.leaked('dax0.0'), 'kmem was unbound over an online block')
+        self.assertEqual((d['Mode'], w.fk.mode('dax0.0')), ('system-ram', 'system-ram'))
+        self.assertEqual((d['State'], d['DesiredState']), ('online_movable', 'unplugged'))
+        self.assertIn('busy', d['LastError'])
+        self.assertEqual(w.fk.block_zones('dax0.0'), ['Movable'] * 4)
+        harness.wait_for(lambda: any('memory35 is online again' in r.get('MESSAGE', '') for r in self.audit()),
+                         10, what='the refusal naming the block in the journal')
+        # Without the other agent the unplug goes through, and the memory is gone.
+        w.fk.reonline_after_offline('dax0.0', 3, on=False)
+        r = w.ctl('set', 'dax0.0', 'unplugged')
+        self.assertEqual(r.returncode, 0, r.stderr)
+        w.wait_device('dax0.0', State='unplugged', Transition='idle')
+        self.assertFalse(w.fk.leaked('dax0.0'))
+
     def test_mainline_state_attribute(self):
         # Linux 7.3 names the same ABI `state`
         w = self.world(policies={'50-movable.conf': MOVABLE_HMEM})
