@@ -5,27 +5,85 @@
 #include <stdlib.h>
 
 #include "device-blocks.h"
-#include "kernel-dax.h"
+#include "device.h"
 #include "manager.h"
 #include "policy-util.h"
 
-int device_block_counts(const Device *d, uint32_t *ret_online, uint32_t *ret_total) {
-        uint32_t online = 0, total = 0;
+void block_census_done(BlockCensus *c) {
+        free(c->online);
+        *c = (BlockCensus) {};
+}
+
+/* Position of `block` in the census, or -1 when the device does not cover it. */
+static int64_t census_index(const Device *d, uint64_t block) {
+        uint64_t base = 0;
+
+        for (size_t i = 0; i < d->status.n_spans; i++) {
+                const DaxBlockSpan *s = &d->status.spans[i];
+
+                if (block >= s->first && block < s->end)
+                        return (int64_t) (base + (block - s->first));
+                base += s->end - s->first;
+        }
+        return -1;
+}
+
+static bool block_reads_online(const Device *d, uint64_t block) {
+        _cleanup_free_ char *p = pathf("%s/devices/system/memory/memory%" PRIu64 "/state",
+                                       d->manager->sysfs_root, block);
+        _cleanup_free_ char *v = NULL;
+
+        /* A missing block is unplugged, not an error. */
+        return p && read_one_line(p, &v) >= 0 && streq(v, "online");
+}
+
+int device_blocks_read(Device *d) {
+        BlockCensus c = {};
+        uint64_t total = 0, k = 0;
 
         for (size_t i = 0; i < d->status.n_spans; i++)
-                for (uint64_t b = d->status.spans[i].first; b < d->status.spans[i].end; b++) {
-                        _cleanup_free_ char *p = pathf("%s/devices/system/memory/memory%" PRIu64 "/state",
-                                                       d->manager->sysfs_root, b);
-                        _cleanup_free_ char *v = NULL;
-
-                        if (!p)
-                                return -ENOMEM;
-                        total++;
-                        /* A missing block is unplugged, not an error. */
-                        if (read_one_line(p, &v) >= 0 && streq(v, "online"))
-                                online++;
-                }
-        *ret_online = online;
-        *ret_total = total;
+                total += d->status.spans[i].end - d->status.spans[i].first;
+        if (total > UINT32_MAX)
+                return -E2BIG;
+        c.online = calloc(total ?: 1, 1);
+        if (!c.online)
+                return -ENOMEM;
+        c.n_total = (uint32_t) total;
+        for (size_t i = 0; i < d->status.n_spans; i++)
+                for (uint64_t b = d->status.spans[i].first; b < d->status.spans[i].end; b++, k++)
+                        if (block_reads_online(d, b)) {
+                                c.online[k] = 1;
+                                c.n_online++;
+                        }
+        block_census_done(&d->blocks);
+        d->blocks = c;
         return 0;
+}
+
+bool device_blocks_event(Device *d, uint64_t block, const char *action) {
+        int64_t i = census_index(d, block);
+        uint8_t now;
+
+        if (i < 0 || (uint64_t) i >= d->blocks.n_total)
+                return false;
+        /* "add" makes an offline block; "change" and others say nothing about the state. */
+        if (streq(action, "online"))
+                now = 1;
+        else if (streq(action, "offline") || streq(action, "remove") || streq(action, "add"))
+                now = 0;
+        else
+                return false;
+        if (d->blocks.online[i] == now)
+                return false;
+        d->blocks.online[i] = now;
+        if (now)
+                d->blocks.n_online++;
+        else
+                d->blocks.n_online--;
+        return true;
+}
+
+void device_block_counts(const Device *d, uint32_t *ret_online, uint32_t *ret_total) {
+        *ret_online = d->blocks.n_online;
+        *ret_total = d->blocks.n_total;
 }

@@ -1,16 +1,35 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 
-#include "device.h"
+typedef struct Device Device;
 
 /*
- * Memory blocks of a device, counted live from memoryN/state at each call:
- * total is every block its ranges cover, online those that read "online"
- * (any zone). Read while a transition step runs, it shows the step's
- * progress (the kernel updates each block as it goes); the daemon's own
- * status is refreshed only between steps. Serves the Device properties
- * Blocks and OnlineBlocks, which therefore emit no PropertiesChanged.
+ * Which memory blocks of a device are online: one flag per block its ranges
+ * cover (present or not), read in full from memoryN/state when the device is
+ * read (between steps), and kept current in between from the blocks'
+ * "online"/"offline"/"add"/"remove" uevents, which the kernel sends for every
+ * block as it goes, also while a step runs. So the Blocks and OnlineBlocks
+ * properties (and a step's progress) cost no sysfs read per D-Bus call: a
+ * device of thousands of blocks must not make each Get walk them.
  */
-int device_block_counts(const Device *d, uint32_t *ret_online, uint32_t *ret_total);
+typedef struct BlockCensus {
+        uint8_t *online;                /* one flag per covered block, in span order */
+        uint32_t n_total;
+        uint32_t n_online;
+} BlockCensus;
+
+void block_census_done(BlockCensus *c);
+
+/* Reads every covered block's state: the device's spans must be current. */
+int device_blocks_read(Device *d);
+
+/*
+ * A uevent of memory block `block`, which the device covers. Returns true if
+ * the count of online blocks changed.
+ */
+bool device_blocks_event(Device *d, uint64_t block, const char *action);
+
+void device_block_counts(const Device *d, uint32_t *ret_online, uint32_t *ret_total);

@@ -12,6 +12,7 @@
 #include "log.h"
 #include "manager.h"
 #include "override-store.h"
+#include "sysfs-scan.h"
 
 #define DEVICE_INTERFACE "org.daxhp1.Device"
 
@@ -48,12 +49,9 @@ DEFINE_STRING_GETTER(property_get_last_error, d->last_error);
 static int property_get_blocks(sd_bus *bus, const char *path, const char *interface, const char *property,
                                sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         const Device *d = userdata;
-        uint32_t online = 0, total = 0;
-        int r;
+        uint32_t online, total;
 
-        r = device_block_counts(d, &online, &total);
-        if (r < 0)
-                return r;
+        device_block_counts(d, &online, &total);
         return sd_bus_message_append(reply, "u", streq(property, "Blocks") ? total : online);
 }
 
@@ -69,6 +67,30 @@ static int property_get_target_node(sd_bus *bus, const char *path, const char *i
         const Device *d = userdata;
 
         return sd_bus_message_append(reply, "i", (int32_t) d->status.target_node);
+}
+
+/* The CXL identity policy can match (daxhp.d(5)), read from sysfs when asked:
+ * it cannot change while the device exists, so these properties are const. */
+static int property_get_cxl(sd_bus *bus, const char *path, const char *interface, const char *property,
+                            sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        const Device *d = userdata;
+        DeviceInfo info;
+        int r;
+
+        if (dax_scan_device(d->manager->sysfs_root, d->name, &info) < 0)
+                info = (DeviceInfo) { .target_node = -1 };
+        if (streq(property, "CxlRegion"))
+                r = sd_bus_message_append(reply, "s", strempty(info.cxl_region));
+        else if (streq(property, "CxlRootDecoder"))
+                r = sd_bus_message_append(reply, "s", strempty(info.cxl_root_decoder));
+        else if (streq(property, "CxlMemdevs"))
+                r = sd_bus_message_append_strv(reply, info.cxl_memdevs);
+        else if (streq(property, "CxlSerials"))
+                r = sd_bus_message_append_strv(reply, info.cxl_serials);
+        else
+                r = sd_bus_message_append_strv(reply, info.cxl_host_bridges);
+        dax_device_info_done(&info);
+        return r;
 }
 
 static int property_get_last_change(sd_bus *bus, const char *path, const char *interface, const char *property,
@@ -227,9 +249,14 @@ const sd_bus_vtable device_vtable[] = {
         SD_BUS_PROPERTY("Transition", "s", property_get_transition, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("LastError", "s", property_get_last_error, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("LastChangeUSec", "t", property_get_last_change, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        /* Read live from the kernel at each Get: no PropertiesChanged. */
+        /* Counted from block uevents, also during a step: polled, no PropertiesChanged. */
         SD_BUS_PROPERTY("Blocks", "u", property_get_blocks, 0, 0),
         SD_BUS_PROPERTY("OnlineBlocks", "u", property_get_blocks, 0, 0),
+        SD_BUS_PROPERTY("CxlRegion", "s", property_get_cxl, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("CxlRootDecoder", "s", property_get_cxl, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("CxlMemdevs", "as", property_get_cxl, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("CxlSerials", "as", property_get_cxl, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("CxlHostBridges", "as", property_get_cxl, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         /* Unprivileged for sd-bus so that our own check (root only) answers with AccessDenied. */
         SD_BUS_METHOD_WITH_ARGS("SetState",
                                 SD_BUS_ARGS("s", state),

@@ -40,6 +40,7 @@ Device *device_free(Device *d) {
         if (!d)
                 return NULL;
         dax_status_done(&d->status);
+        block_census_done(&d->blocks);
         free(d->name);
         free(d->object_path);
         free(d->policy_file);
@@ -75,6 +76,9 @@ int device_refresh(Device *d) {
 
         dax_status_done(&d->status);
         d->status = n;
+        r = device_blocks_read(d);
+        if (r < 0)
+                return r;
         return changed;
 }
 

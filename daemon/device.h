@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 
+#include "device-blocks.h"
 #include "kernel-dax.h"
 #include "policy.h"
 #include "queue.h"
@@ -22,6 +23,7 @@ typedef struct Device {
         char *object_path;              /* /org/daxhp1/device/dax0_2e0 */
 
         DaxStatus status;               /* last read from sysfs */
+        BlockCensus blocks;             /* online blocks: read with status, then kept by uevents */
 
         PolicyState override;           /* runtime override, _POLICY_STATE_INVALID if none */
         bool has_policy;                /* a policy file matched */

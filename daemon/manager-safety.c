@@ -131,7 +131,8 @@ void manager_device_usage(Manager *m, const Device *d, uint64_t *ret_used, uint6
         *ret_used = *ret_free = 0;
         if (d->status.mode != DAX_MODE_SYSTEM_RAM || !dax_state_is_online(d->status.state))
                 return;
-        if (device_block_counts(d, &online, &blocks) < 0 || blocks == 0)
+        device_block_counts(d, &online, &blocks);
+        if (blocks == 0)
                 return;
         online_bytes = d->status.size / blocks * online;
         /*

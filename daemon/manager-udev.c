@@ -102,8 +102,8 @@ static void handle_dax_event(Manager *m, const char *action, const char *name, u
         manager_device_event(m, d);
 }
 
-/* The device whose ranges hold memory block `name`, if any. */
-static Device *memory_block_owner(Manager *m, const char *name) {
+/* The device whose ranges hold memory block `name`, if any, and the block's number. */
+static Device *memory_block_owner(Manager *m, const char *name, uint64_t *ret_block) {
         uint64_t block;
         char *end;
 
@@ -113,6 +113,7 @@ static Device *memory_block_owner(Manager *m, const char *name) {
         block = strtoull(name + 6, &end, 10);
         if (errno != 0 || end == name + 6 || *end != '\0')
                 return NULL;
+        *ret_block = block;
         /* Block events come in runs of one device: try the last owner before scanning all. */
         if (m->last_block_owner < m->n_devices && device_covers_block(m->devices[m->last_block_owner], block))
                 return m->devices[m->last_block_owner];
@@ -126,7 +127,8 @@ static Device *memory_block_owner(Manager *m, const char *name) {
 
 /* A memoryN event concerns the one device whose ranges hold block N, if any. */
 void manager_memory_event(Manager *m, const char *name) {
-        Device *d = memory_block_owner(m, name);
+        uint64_t block;
+        Device *d = memory_block_owner(m, name, &block);
 
         if (d)
                 manager_device_event(m, d);
@@ -170,10 +172,14 @@ static int on_udev_event(sd_event_source *s, int fd, uint32_t revents, void *use
                         flush_dirty(m);
                         handle_dax_event(m, action, name, received);
                 } else if (subsystem && streq(subsystem, "memory")) {
-                        Device *d = memory_block_owner(m, name);
+                        uint64_t block;
+                        Device *d = memory_block_owner(m, name, &block);
 
-                        if (d)
+                        if (d) {
+                                /* Counted now, even while a step runs: that is its progress. */
+                                (void) device_blocks_event(d, block, action);
                                 d->dirty = true;
+                        }
                 }
                 udev_device_unref(dev);
         }

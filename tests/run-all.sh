@@ -60,6 +60,9 @@ valgrind_integration=(
         test_device_removed_mid_write_is_no_such_device
         test_override_not_applied_to_new_device_of_same_name
         test_hostile_arguments_get_typed_errors
+        test_per_block_stop_rolls_back
+        test_reset_drops_queued_job_and_reload_keeps_running_one
+        test_transition_record_times_arrival
         test_competing_agents_reported
         test_memmap_budget_refuses_online
         test_unplug_refused_when_memory_in_use

@@ -1,41 +1,69 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Benchmark (not a test): in ONE QEMU/TCG boot, time online_movable and unplug
-# of the same pmem dax device through the hotplug attribute, a per-block
-# memoryN/state loop, and daxctl, for a 1 GiB and a 3 GiB device; prints a
-# markdown table.  TCG timings: compare rows, not absolute numbers.
+# Benchmark (not a test): unplug of the same filled pmem dax device through
+# the hotplug attribute vs a per-block loop (memoryN/state offline of every
+# block + kmem unbind), timed by one long-lived guest process, methods
+# interleaved, PAIRS pairs, for a 1 GiB and a 3.2 GiB device, on two layouts:
+#   dram-node  dax memory on the DRAM's NUMA node (one node)
+#   own-node   dax memory on a NUMA node of its own (QEMU -numa, CPU-less
+#              node 1 = exactly the two pmem regions), as CXL memory appears
+# Prints markdown tables and ends with one line per size and layout:
+#   unplug ratio attribute/per-block SIZE LAYOUT: R (N pairs)
+# TCG timings: compare rows, not absolute numbers.
 #
-#   bench/kernel/run.sh [--variant default|debug] [--no-series] [--reps N] [--kernel BZIMAGE]
+#   bench/kernel/run.sh [--variant default|debug] [--pairs N] [--fill MIB]
+#                       [--layout dram-node|own-node]... [--kernel BZIMAGE]
 set -uo pipefail
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 CACHE=${DAXHP_CACHE:-/var/cache/daxhp}
-VARIANT=default REPS=3 SER=() KERNEL=
+VARIANT=default PAIRS=10 FILL=256 KERNEL=
+LAYOUTS=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--variant) VARIANT=$2; shift 2 ;;
 	--kernel) KERNEL=$2; shift 2 ;;
-	--no-series) SER=(--no-series); shift ;;
-	--reps) REPS=$2; shift 2 ;;
-	-h|--help) sed -n '3,9p' "$0"; exit 0 ;;
+	--pairs) PAIRS=$2; shift 2 ;;
+	--fill) FILL=$2; shift 2 ;;
+	--layout) LAYOUTS+=("$2"); shift 2 ;;
+	-h|--help) sed -n '3,16p' "$0"; exit 0 ;;
 	*) echo "bench/kernel/run.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
 done
+[ ${#LAYOUTS[@]} -gt 0 ] || LAYOUTS=(dram-node own-node)
 if [ -n "$KERNEL" ]; then BZ=$KERNEL
-else BZ=$("$TOP/kernel/build.sh" --variant "$VARIANT" ${SER[@]+"${SER[@]}"} | tail -n1); fi
+else BZ=$("$TOP/kernel/build.sh" --variant "$VARIANT" | tail -n1); fi
 [ -f "$BZ" ] || { echo "bench: kernel build failed" >&2; exit 1; }
 INITRD=$("$TOP/kernel/initramfs/build.sh" --bzimage "$BZ" --tests "$TOP/tests/kernel/guest" \
 	--tests "$TOP/bench/kernel/guest" | tail -n1)
 [ -f "$INITRD" ] || { echo "bench: initramfs build failed" >&2; exit 1; }
-L=$CACHE/logs/bench/$VARIANT-$([ ${#SER[@]} = 0 ] && echo series || echo pristine).log
-# -m 9G: RAM at 0-3G and 4G-10G.  region0: 1152M at 4G (8 blocks = 1 GiB),
-# region1: 3328M at 5.25G (24 blocks = 3 GiB after devdax metadata/alignment).
-"$TOP/kernel/qemu/run-vm.sh" --kernel "$BZ" --initrd "$INITRD" --log "$L" --mem 9G \
-	--memmap '1152M!4G' --memmap '3328M!0x150000000' \
-	--append "memhp_default_state=offline daxhp.reps=$REPS" --test bench --timeout 900
-rc=$?
 echo "Kernel: $(sed -n 's/^kernelrelease=//p' "$(dirname "$BZ")/info" 2>/dev/null) ($VARIANT), QEMU TCG -smp 1, $(date -u +%F)"
+rc=0 RATIOS=
+for layout in "${LAYOUTS[@]}"; do
+	L=$CACHE/logs/bench/$VARIANT-$layout.log
+	case $layout in
+	dram-node)
+		VM=(--mem 9G --memmap '1152M!4G' --memmap '3328M!0x150000000') ;;
+	own-node)
+		# node 0: 0-3G + 4G-6G (5120M); node 1: 6G-10624M = the two regions
+		VM=(--mem 9600M --memmap '1152M!6G' --memmap '3328M!7296M'
+		    --qemu -object --qemu memory-backend-ram,id=m0,size=5120M
+		    --qemu -numa --qemu node,nodeid=0,cpus=0,memdev=m0
+		    --qemu -object --qemu memory-backend-ram,id=m1,size=4480M
+		    --qemu -numa --qemu node,nodeid=1,memdev=m1) ;;
+	*) echo "bench: unknown layout $layout" >&2; exit 2 ;;
+	esac
+	"$TOP/kernel/qemu/run-vm.sh" --kernel "$BZ" --initrd "$INITRD" --log "$L" "${VM[@]}" \
+		--append "memhp_default_state=offline daxhp.pairs=$PAIRS daxhp.fill=$FILL daxhp.layout=$layout" \
+		--test bench --timeout 2400 || rc=1
+	echo
+	echo "## $layout"
+	echo
+	tr -d '\r' <"$L" | sed -n '/^DAXHP-BENCH-BEGIN/,/^DAXHP-BENCH-END/p' | sed '1d;$d' | grep -v '^unplug ratio'
+	RATIOS="$RATIOS$(tr -d '\r' <"$L" | sed -n '/^DAXHP-BENCH-BEGIN/,/^DAXHP-BENCH-END/p' | grep '^unplug ratio')"$'\n'
+	grep -q '^not ok' <(tr -d '\r' <"$L") && rc=1
+	"$TOP/kernel/qemu/scan-dmesg.sh" "$L" >&2 || rc=1
+done
 echo
-tr -d '\r' <"$L" | sed -n '/^DAXHP-BENCH-BEGIN/,/^DAXHP-BENCH-END/p' | sed '1d;$d'
-"$TOP/kernel/qemu/scan-dmesg.sh" "$L" >&2 || rc=1
+printf '%s' "$RATIOS"
 exit $rc

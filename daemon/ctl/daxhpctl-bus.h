@@ -29,7 +29,7 @@ typedef struct DeviceProps {
         char *last_error;
         uint64_t last_change_usec;
         uint32_t blocks;        /* memory blocks the device covers */
-        uint32_t online_blocks; /* of those, online now (read live by the daemon) */
+        uint32_t online_blocks; /* of those, online now (counted by the daemon from block uevents) */
         char *memmap_on_memory; /* the device's attribute, "" if none (safety) */
         int32_t memory_tier;    /* its node's memory tier, -1 unknown */
         uint64_t pages_in_use;

@@ -5,7 +5,27 @@
  *
  *   daxhp-util write PATH VALUE   one write(2); prints OK or the errno name
  *                                 (EINVAL, EBUSY, ...); exit 0 if OK, else 1
+ *   daxhp-util read PATH [N]      N (default 1) back-to-back open+read+close,
+ *                                 each timed; prints the values read (first
+ *                                 line of each, comma separated) and the
+ *                                 fastest and slowest in microseconds
+ *                                 ("online_movable,offline 412 980"); exit 1
+ *                                 (errno name as the value) if a read failed
  *   daxhp-util now                CLOCK_MONOTONIC in nanoseconds
+ *   daxhp-util bench DEV PAIRS FILL_MB NODE BLOCK...
+ *                                 one long-lived process times the unplug of
+ *                                 dax device DEV (bound to kmem, unplugged)
+ *                                 by the hotplug attribute and by a per-block
+ *                                 loop (memoryN/state offline for each BLOCK,
+ *                                 then kmem unbind), PAIRS pairs interleaved
+ *                                 A B B A ...; before each unplug the method
+ *                                 itself brings the device online_movable and
+ *                                 a child fills FILL_MB MiB (bound to NUMA
+ *                                 node NODE, -1: no binding) and holds it
+ *                                 during the unplug.  Only the write() calls
+ *                                 are timed.  One line per run:
+ *                                 "RUN method pair online_us unplug_us
+ *                                 pgmigrate_success pgmigrate_fail"
  *   daxhp-util pin MB [STRIDE_KB] fault in MB MiB of anonymous memory and take
  *                                 a reference (vmsplice into pipes) on one
  *                                 page every STRIDE_KB (default 64); prints
@@ -25,7 +45,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <sys/uio.h>
 #include <sys/types.h>
 #include <time.h>
@@ -89,6 +112,276 @@ static int do_write(const char *path, const char *val)
 	return 0;
 }
 
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static int read_once(const char *path, char *buf, size_t len, uint64_t *us)
+{
+	uint64_t t0 = mono_ns();
+	ssize_t n = -1;
+	int fd, e = 0;
+
+	fd = open(path, O_RDONLY);
+	if (fd >= 0) {
+		n = read(fd, buf, len - 1);
+		if (n < 0)
+			e = errno;
+		close(fd);
+	} else {
+		e = errno;
+	}
+	*us = (mono_ns() - t0) / 1000;
+	if (n < 0) {
+		const char *name = errname(e);
+
+		snprintf(buf, len, "%s", name ? name : "E?");
+		return 1;
+	}
+	buf[n] = 0;
+	buf[strcspn(buf, "\n")] = 0;
+	if (!buf[0])
+		snprintf(buf, len, "<empty>");
+	return 0;
+}
+
+static int do_read(const char *path, int count)
+{
+	uint64_t us, min = UINT64_MAX, max = 0;
+	char buf[256], vals[1024] = "";
+	int i, rc = 0;
+
+	for (i = 0; i < count; i++) {
+		rc |= read_once(path, buf, sizeof(buf), &us);
+		if (us < min)
+			min = us;
+		if (us > max)
+			max = us;
+		if (strlen(vals) + strlen(buf) + 2 < sizeof(vals)) {
+			if (i)
+				strcat(vals, ",");
+			strcat(vals, buf);
+		}
+	}
+	printf("%s %llu %llu\n", vals, (unsigned long long)min, (unsigned long long)max);
+	return rc;
+}
+
+/* One write(2) of VAL to PATH: 0 or -errno. */
+static int wr(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY), rc = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) < 0)
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
+static int rd(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = 0;
+	buf[strcspn(buf, "\n")] = 0;
+	return 0;
+}
+
+static long long vmstat(const char *name)
+{
+	char line[128];
+	long long v = -1;
+	size_t l = strlen(name);
+	FILE *f = fopen("/proc/vmstat", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, name, l) && line[l] == ' ') {
+			v = atoll(line + l + 1);
+			break;
+		}
+	fclose(f);
+	return v;
+}
+
+struct bench {
+	const char *dev;
+	char attr[256], drv[256];
+	char **blocks;
+	int nblocks;
+};
+
+static int bound_to_kmem(const struct bench *b)
+{
+	char buf[256];
+	ssize_t n = readlink(b->drv, buf, sizeof(buf) - 1);
+
+	if (n < 0)
+		return 0;
+	buf[n] = 0;
+	return strstr(buf, "/kmem") != NULL;
+}
+
+static int blocks_write(const struct bench *b, const char *val)
+{
+	char path[128];
+	int i, rc;
+
+	for (i = 0; i < b->nblocks; i++) {
+		snprintf(path, sizeof(path), "/sys/devices/system/memory/memory%s/state", b->blocks[i]);
+		rc = wr(path, val);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* Bring the device online_movable by METHOD; returns the timed part in us. */
+static long long bench_online(const struct bench *b, int per_block)
+{
+	char st[64];
+	uint64_t t0, t1;
+	int rc;
+
+	if (per_block) {
+		if (bound_to_kmem(b)) {
+			if (!rd(b->attr, st, sizeof(st)) && strcmp(st, "unplugged"))
+				wr(b->attr, "unplugged");
+			wr("/sys/bus/dax/drivers/kmem/unbind", b->dev);
+		}
+		t0 = mono_ns();
+		rc = wr("/sys/bus/dax/drivers/kmem/bind", b->dev);
+		if (!rc)
+			rc = blocks_write(b, "online_movable");
+		t1 = mono_ns();
+	} else {
+		if (!bound_to_kmem(b))
+			wr("/sys/bus/dax/drivers/kmem/bind", b->dev);
+		if (!rd(b->attr, st, sizeof(st)) && strcmp(st, "unplugged"))
+			wr(b->attr, "unplugged");
+		t0 = mono_ns();
+		rc = wr(b->attr, "online_movable");
+		t1 = mono_ns();
+	}
+	return rc ? rc : (long long)(t1 - t0) / 1000;
+}
+
+static long long bench_unplug(const struct bench *b, int per_block)
+{
+	uint64_t t0, t1;
+	int rc;
+
+	t0 = mono_ns();
+	if (per_block) {
+		rc = blocks_write(b, "offline");
+		if (!rc)
+			rc = wr("/sys/bus/dax/drivers/kmem/unbind", b->dev);
+	} else {
+		rc = wr(b->attr, "unplugged");
+	}
+	t1 = mono_ns();
+	return rc ? rc : (long long)(t1 - t0) / 1000;
+}
+
+/* Child: fill MB MiB of anonymous memory on NODE, then hold it. */
+static pid_t filler(size_t mb, int node)
+{
+	int p[2];
+	pid_t pid;
+	char c;
+
+	if (pipe(p) < 0)
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		size_t len = mb << 20, i;
+		unsigned char *buf;
+
+		if (node >= 0) {
+			unsigned long mask = 1UL << node;
+
+			/* MPOL_BIND = 2 */
+			syscall(SYS_set_mempolicy, 2, &mask, sizeof(mask) * 8);
+		}
+		buf = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (buf == MAP_FAILED)
+			_exit(1);
+		for (i = 0; i < len; i += 4096)
+			buf[i] = (unsigned char)i | 1;
+		if (write(p[1], "x", 1) != 1)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	close(p[1]);
+	if (pid < 0 || read(p[0], &c, 1) != 1) {
+		close(p[0]);
+		if (pid > 0) {
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+		}
+		return -1;
+	}
+	close(p[0]);
+	return pid;
+}
+
+static int do_bench(int argc, char **argv)
+{
+	struct bench b = { .dev = argv[2] };
+	int pairs = atoi(argv[3]), node = atoi(argv[5]), pair, k, fails = 0;
+	size_t fill = strtoul(argv[4], NULL, 0);
+	static const char *const names[] = { "attribute", "per-block" };
+
+	snprintf(b.attr, sizeof(b.attr), "/sys/bus/dax/devices/%s/hotplug", b.dev);
+	snprintf(b.drv, sizeof(b.drv), "/sys/bus/dax/devices/%s/driver", b.dev);
+	b.blocks = argv + 6;
+	b.nblocks = argc - 6;
+	for (pair = 1; pair <= pairs; pair++) {
+		for (k = 0; k < 2; k++) {
+			/* A B, then B A: neither method always runs first */
+			int per_block = (pair & 1) ? k : !k;
+			long long on, off, ms0, mf0;
+			pid_t child;
+
+			on = bench_online(&b, per_block);
+			child = filler(fill, node);
+			ms0 = vmstat("pgmigrate_success");
+			mf0 = vmstat("pgmigrate_fail");
+			off = bench_unplug(&b, per_block);
+			printf("RUN %s %d %lld %lld %lld %lld\n", names[per_block], pair, on, off,
+			       vmstat("pgmigrate_success") - ms0, vmstat("pgmigrate_fail") - mf0);
+			fflush(stdout);
+			if (child > 0) {
+				kill(child, SIGKILL);
+				waitpid(child, NULL, 0);
+			}
+			if (on < 0 || off < 0 || child < 0)
+				fails++;
+		}
+	}
+	/* leave the device bound to kmem and unplugged */
+	if (!bound_to_kmem(&b))
+		wr("/sys/bus/dax/drivers/kmem/bind", b.dev);
+	wr(b.attr, "unplugged");
+	return fails ? 1 : 0;
+}
+
 static int do_now(void)
 {
 	struct timespec ts;
@@ -147,11 +440,15 @@ int main(int argc, char **argv)
 {
 	if (argc == 4 && !strcmp(argv[1], "write"))
 		return do_write(argv[2], argv[3]);
+	if ((argc == 3 || argc == 4) && !strcmp(argv[1], "read"))
+		return do_read(argv[2], argc == 4 ? atoi(argv[3]) : 1);
+	if (argc >= 7 && !strcmp(argv[1], "bench"))
+		return do_bench(argc, argv);
 	if (argc == 2 && !strcmp(argv[1], "now"))
 		return do_now();
 	if ((argc == 3 || argc == 4) && !strcmp(argv[1], "pin"))
 		return do_pin(strtoul(argv[2], NULL, 0),
 			      argc == 4 ? strtoul(argv[3], NULL, 0) : 64);
-	fprintf(stderr, "usage: daxhp-util write PATH VALUE | now | pin MB [STRIDE_KB]\n");
+	fprintf(stderr, "usage: daxhp-util write PATH VALUE | read PATH [N] | now | bench DEV PAIRS FILL_MB NODE BLOCK... | pin MB [STRIDE_KB]\n");
 	return 2;
 }

@@ -5,11 +5,12 @@
 #
 #   kernel/qemu/run-vm.sh --kernel BZIMAGE --initrd CPIO --log FILE
 #                         [--mem 6G] [--memmap SPEC]... [--append "ARGS"]
-#                         [--timeout SECONDS] [--test NAME[,NAME]]
+#                         [--timeout SECONDS] [--test NAME[,NAME]] [--qemu ARG]...
 #
 # --memmap SPEC adds "memmap=SPEC" to the command line (repeatable), e.g.
 #   --memmap '1152M!4G'                 legacy pmem (region for ndctl)
 #   --memmap '1G%6G-1+0xefffffff'       soft-reserved memory -> hmem region
+# --qemu ARG passes one more argument to QEMU (repeatable), e.g. -numa options.
 # --test sets daxhp.test=... for the initramfs /init; the guest watchdog
 # (daxhp.timeout) is set a little below the host timeout.
 # The host timeout kills QEMU (by its pid) and fails with exit code 124.
@@ -19,7 +20,7 @@
 set -uo pipefail
 
 KERNEL= INITRD= LOG= MEM=6G TIMEOUT=300 APPEND= TESTS=
-MEMMAPS=()
+MEMMAPS=() QARGS=()
 die() { echo "run-vm.sh: error: $*" >&2; exit 1; }
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -31,7 +32,8 @@ while [ $# -gt 0 ]; do
 	--append) APPEND="$APPEND $2"; shift 2 ;;
 	--timeout) TIMEOUT=$2; shift 2 ;;
 	--test) TESTS=$2; shift 2 ;;
-	-h|--help) sed -n '3,21p' "$0"; exit 0 ;;
+	--qemu) QARGS+=("$2"); shift 2 ;;
+	-h|--help) sed -n '3,22p' "$0"; exit 0 ;;
 	*) die "unknown argument: $1" ;;
 	esac
 done
@@ -51,7 +53,7 @@ echo "run-vm.sh: $QEMU -m $MEM, timeout ${TIMEOUT}s, append: $CMDLINE" >&2
 t0=$(date +%s)
 "$QEMU" -accel tcg -cpu max -smp 1 -m "$MEM" -nodefaults -display none \
 	-monitor none -no-reboot -serial "file:$LOG" \
-	-kernel "$KERNEL" -initrd "$INITRD" -append "$CMDLINE" </dev/null &
+	-kernel "$KERNEL" -initrd "$INITRD" -append "$CMDLINE" ${QARGS[@]+"${QARGS[@]}"} </dev/null &
 QPID=$!
 rc=
 while kill -0 "$QPID" 2>/dev/null; do

@@ -7,19 +7,25 @@
 # (kernel/build.sh), the Debian 12 e2e guest with daxhpd staged from this tree
 # (tests/e2e/stage.sh), regions made with tools/daxhp-cxl-region.
 #
-#   tests/e2e-cxl/run.sh [--steps 1,2,..] [-v]
+#   tests/e2e-cxl/run.sh [--kernel patched|pristine] [--steps 1,2,..] [-v]
+#
+#   patched   (default) the series kernel: the hotplug attribute
+#   pristine  kernel/build.sh --no-series (7.2.13 with the same config):
+#             daxhpd's per-block fallback on the same CXL machine
 #
 # Prints "ok/not ok cxl.<step> - ..." and, last, exactly "N passed, N failed".
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
-STEPS='' VERBOSE=''
+STEPS='' VERBOSE='' KERNEL_FLAVOUR=patched
 while [ $# -gt 0 ]; do
 	case $1 in
+	--kernel) KERNEL_FLAVOUR=$2; shift 2 ;;
+	--kernel=*) KERNEL_FLAVOUR=${1#*=}; shift ;;
 	--steps) STEPS=$2; shift 2 ;;
 	--steps=*) STEPS=${1#*=}; shift ;;
 	-v) VERBOSE=-v; shift ;;
-	-h|--help) sed -n '3,13p' "$0"; exit 0 ;;
+	-h|--help) sed -n '3,17p' "$0"; exit 0 ;;
 	*) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
 done
@@ -49,12 +55,16 @@ prereq rootfs rootfs.log "$ROOT/tests/e2e/guest/build-rootfs.sh"
 read -r IMG _ <<<"$out"
 prereq stage stage.log "$ROOT/tests/e2e/stage.sh"
 OVL=$out
-prereq kernel kernel.log "$ROOT/kernel/build.sh"
+case $KERNEL_FLAVOUR in
+patched) prereq kernel kernel.log "$ROOT/kernel/build.sh" ;;
+pristine) prereq kernel kernel.log "$ROOT/kernel/build.sh" --no-series ;;
+*) echo "run.sh: unknown kernel $KERNEL_FLAVOUR" >&2; exit 2 ;;
+esac
 KERNEL=$out
 
 : >"$WORK/scenario.out"   # exists before tail follows it
 python3 "$HERE/cxl_scenario.py" --image "$IMG" --kernel "$KERNEL" --overlay "$OVL" \
-	--workdir "$WORK" ${STEPS:+--steps "$STEPS"} $VERBOSE >"$WORK/scenario.out" 2>&1 &
+	--flavour "$KERNEL_FLAVOUR" --workdir "$WORK" ${STEPS:+--steps "$STEPS"} $VERBOSE >"$WORK/scenario.out" 2>&1 &
 spid=$!
 while IFS= read -r line; do
 	case $line in

@@ -96,6 +96,9 @@ for k in $KERNELS; do
 	*) echo "run.sh: unknown kernel $k" >&2; exit 2 ;;
 	esac
 	mkdir -p "$WORK/$k"
+	# Created here, not by the background job's redirection: under load tail
+	# ran first, found no file, gave up, and every step went uncounted.
+	: >"$WORK/$k/scenario.out"
 	python3 "$HERE/scenario.py" --image "$IMG" --kernel "$KERNEL" ${INITRD:+--initrd "$INITRD"} \
 		--overlay "$OVL" --flavour "$k" --workdir "$WORK/$k" ${STEPS:+--steps "$STEPS"} $VERBOSE \
 		>"$WORK/$k/scenario.out" 2>&1 &

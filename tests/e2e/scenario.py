@@ -521,6 +521,13 @@ done
         except (Fail, StepFailed) as e:
             errors.append(str(e))
         self.sh("rm /etc/daxhp.d/40-broken.conf")
+        # Fixed: the reload (daxhpctl reload inside the unit's sandbox) succeeds.
+        rc, out = self.run("systemctl reload daxhpd", timeout=120)
+        if rc != 0:
+            errors.append("systemctl reload after the fix: rc %d: %s" % (rc, out))
+        perr = self.props(MGR, MGR_IF, "PolicyErrors")["PolicyErrors"]
+        if perr:
+            errors.append("PolicyErrors after the fix: %s" % perr)
         check(not errors, "\n".join(errors))
 
     def step7(self):

@@ -278,6 +278,44 @@ class TestOperator(unittest.TestCase):
                      'OnlineBlocks', 'Blocks')
         self.assertEqual(r.stdout.split(), ['u', '7', 'u', '8'])
 
+    def test_block_counts_follow_uevents_not_reads(self):
+        """OnlineBlocks is counted from the blocks' uevents: it moves while a
+        step runs (the device itself is not re-read then), and a D-Bus Get
+        reads no memoryN/state (a device of thousands of blocks must not make
+        every Get walk them)."""
+        w = self.world(policies={'50-movable.conf': MOVABLE_HMEM})
+        w.fk.add_device('dax0.0', provider='hmem', state='unplugged')
+        w.start_daemon()
+        w.wait_device('dax0.0', State='online_movable', Transition='idle')
+        w.fk.set_delay('dax0.0', 0.3)
+        r = w.ctl('set', 'dax0.0', 'unplugged', '--no-block')
+        self.assertEqual(r.returncode, 0, r.stderr)
+        seen = []
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            d = w.device('dax0.0')
+            seen.append(d['OnlineBlocks'])
+            if d['Transition'] == 'idle' and d['State'] == 'unplugged':
+                break
+            time.sleep(0.1)
+        w.fk.set_delay('dax0.0', 0)
+        self.assertTrue(any(0 < n < 8 for n in seen), seen)
+        self.assertEqual(seen, sorted(seen, reverse=True), 'blocks only go offline: %r' % seen)
+        self.assertEqual(seen[-1], 0)
+        w.ctl('set', 'dax0.0', 'online_movable')
+        w.wait_device('dax0.0', State='online_movable', Transition='idle')
+        self.assertEqual(w.device('dax0.0')['OnlineBlocks'], 8)
+        # A block changed without its uevent: a Get does not go and read it.
+        w.fk.send_uevents = False
+        try:
+            w.fk.drift('dax0.0', 3, 'offline')
+            self.assertEqual(w.device('dax0.0')['OnlineBlocks'], 8)
+        finally:
+            w.fk.send_uevents = True
+        w.fk.drift('dax0.0', 4, 'offline')
+        w.wait_device('dax0.0', State='online_movable', Transition='idle', timeout=60)
+        self.assertEqual(w.device('dax0.0')['OnlineBlocks'], 8)
+
     def test_set_no_block_and_reset_waits(self):
         w = self.world(policies={'50-movable.conf': MOVABLE_HMEM})
         w.fk.add_device('dax0.0', provider='hmem', state='unplugged')

@@ -20,7 +20,7 @@
 # Every boot's dmesg is scanned by kernel/qemu/scan-dmesg.sh (one test each).
 # Groups: selftest (a), transitions (b), probe (c, one boot per
 # memhp_default_state), multirange (d, hmem), sigkill (e), race (f),
-# unbind (g), compat (h).
+# unbind (g), compat (h), readers (j), killable (k).
 set -uo pipefail
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 CACHE=${DAXHP_CACHE:-/var/cache/daxhp}
@@ -50,12 +50,14 @@ T0=$(date +%s)
 if [ "$VARIANT" = debug ]; then SLOW=4 VARIANT_APPEND=no5lvl; else SLOW=1 VARIANT_APPEND=; fi
 
 PMEM='1152M!4G'             # region0 -> namespace0.0 -> 8 blocks of 128 MiB
+PMEM2='640M!5376M'          # a second region (pmem-two boot only)
 HMEM='1G%4G-1+0xefffffff'   # soft-reserved -> hmem region, dax device bound to kmem at boot
 # name | memmap | extra append | tests (comma separated) | timeout (s, default variant)
 if [ $SERIES = 1 ]; then
 BOOTS=(
 	"pmem-offline|$PMEM|memhp_default_state=offline|probe,selftest,transitions,compat,unbind|600"
 	"pmem-stress|$PMEM|memhp_default_state=offline|race,sigkill|900"
+	"pmem-two|$PMEM|memmap=$PMEM2 memhp_default_state=offline|readers,killable|600"
 	"pmem-online|$PMEM|memhp_default_state=online|probe|240"
 	"pmem-online_kernel|$PMEM|memhp_default_state=online_kernel|probe|240"
 	"pmem-online_movable|$PMEM|memhp_default_state=online_movable|probe|240"

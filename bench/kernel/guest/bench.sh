@@ -1,80 +1,72 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# Guest side of bench/kernel/run.sh: time online_movable and unplug of each
-# pmem dax device through the hotplug attribute, a per-block loop, and daxctl.
-# Prints a markdown table between DAXHP-BENCH-BEGIN/END.  No assertions.
+# Guest side of bench/kernel/run.sh: unplug of each pmem dax device through
+# the hotplug attribute vs a per-block loop (memoryN/state offline of every
+# block + kmem unbind), timed by one long-lived process (daxhp-util bench:
+# only the write() calls are timed, no fork/exec in the window), methods
+# interleaved A B B A ..., PAIRS pairs; before every unplug the same filled
+# workload (FILL MiB of anonymous memory held by a child bound to the
+# device's node) so the unplug must migrate it.  Prints markdown rows and
+# one ratio line per device between DAXHP-BENCH-BEGIN/END.  No assertions
+# on times; a failed write fails the run.
 . /tests/lib.sh
-REPS=${DAXHP_BENCH_REPS:-3}
-for a in $(cat /proc/cmdline); do case $a in daxhp.reps=*) REPS=${a#*=} ;; esac; done
-ktap_header "bench: $REPS repetitions, medians in ms"
-med() { tr ' ' '\n' | grep . | sort -n | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)]; else print "-" }'; }
-timed() { _t0=$(daxhp-util now); "$@" >/dev/null 2>&1; _rc=$?; _t1=$(daxhp-util now); echo $(((_t1 - _t0) / 1000000)); return $_rc; }
+PAIRS=10 FILL=256 LAYOUT=dram-node
+for a in $(cat /proc/cmdline); do
+	case $a in
+	daxhp.pairs=*) PAIRS=${a#*=} ;;
+	daxhp.fill=*) FILL=${a#*=} ;;
+	daxhp.layout=*) LAYOUT=${a#*=} ;;
+	esac
+done
+ktap_header "bench: $PAIRS interleaved pairs, fill $FILL MiB, layout $LAYOUT"
 
-# Every pmem region -> devdax.
 for ns in $(ls /sys/bus/nd/devices | grep '^namespace[0-9]*\.0$'); do
 	ndctl create-namespace -f -e "$ns" -m devdax >/dev/null 2>&1 || diag "ndctl $ns failed"
 done
 DEVS=
 for d in $DAXBUS/devices/dax*; do case $(readlink -f "$d") in *ndbus*) DEVS="$DEVS $(basename "$d")" ;; esac; done
-diag "devices:$DEVS"
+diag "devices:$DEVS; nodes with memory: $(cat /sys/devices/system/node/has_memory 2>/dev/null)"
 
-per_block_online() { bind_kmem "$1" && for b in $(dev_blocks "$1"); do echo online_movable >$MEMSYS/memory$b/state || return 1; done; }
-per_block_unplug() { for b in $(dev_blocks "$1"); do echo offline >$MEMSYS/memory$b/state || return 1; done; echo "$1" >$DAXBUS/drivers/kmem/unbind; }
-attr() { [ "$(daxhp-util write "$(hp_attr "$1")" "$2")" = OK ]; }
+# stats FIELD METHOD DIV < runs: "median min max" of column FIELD / DIV
+stats() {
+	awk -v m="$2" -v f="$1" '$1 == "RUN" && $2 == m { print $f }' |
+		sort -n | awk -v d="$3" '{ v[NR] = $1 / d } END { if (!NR) { print "- - -"; exit }
+			if (NR % 2) med = v[(NR + 1) / 2]; else med = (v[NR / 2] + v[NR / 2 + 1]) / 2
+			printf "%.0f %.0f %.0f\n", med, v[1], v[NR] }'
+}
 
-ROWS=/tmp/bench.rows
-: >$ROWS
+ROWS=/tmp/bench.rows RATIOS=/tmp/bench.ratios
+: >$ROWS; : >$RATIOS
 for DEV in $DEVS; do
 	N=$(nblocks "$DEV")
-	SZ="$((N * $(block_size) >> 20)) MiB ($N blocks)"
-	bind_devdax "$DEV" >/dev/null 2>&1
-	# hotplug attribute (patched kernel only)
-	bind_kmem "$DEV"
-	if [ -e "$(hp_attr "$DEV")" ]; then
-		attr "$DEV" unplugged
-		on= off= fail=0
-		for r in $(seq $REPS); do
-			t=$(timed attr "$DEV" online_movable) || fail=1; on="$on $t"
-			[ "$(block_summary "$DEV")" = "online:Movable*$N" ] || fail=1
-			t=$(timed attr "$DEV" unplugged) || fail=1; off="$off $t"
-			[ "$(blocks_present "$DEV")" = 0 ] || fail=1
-		done
-		echo "| $SZ | hotplug attribute | $(echo $on | med) | $(echo $off | med) | $([ $fail = 0 ] && echo ok || echo ERROR) |" >>$ROWS
-		check_eq "$DEV attribute runs" "$fail" 0
-		echo "$DEV" >$DAXBUS/drivers/kmem/unbind
-	else
-		echo "| $SZ | hotplug attribute | n/a | n/a | no attribute (stock kernel) |" >>$ROWS
-		skip "$DEV attribute runs" "no hotplug attribute"
-		bind_devdax "$DEV" >/dev/null 2>&1
-	fi
-	# per-block loop: kmem bind (blocks added offline) + memoryN/state writes;
-	# unplug = per-block offline + kmem unbind (removal)
-	on= off= fail=0
-	for r in $(seq $REPS); do
-		[ -n "$(driver_of "$DEV")" ] && echo "$DEV" >$DAXBUS/drivers/$(driver_of "$DEV")/unbind
-		t=$(timed per_block_online "$DEV") || fail=1; on="$on $t"
-		[ "$(block_summary "$DEV")" = "online:Movable*$N" ] || fail=1
-		t=$(timed per_block_unplug "$DEV") || fail=1; off="$off $t"
-		[ "$(blocks_present "$DEV")" = 0 ] || fail=1
+	MIB=$((N * $(block_size) >> 20))
+	bind_kmem "$DEV" || { nok "$DEV: bind kmem"; continue; }
+	[ "$(hp_state "$DEV")" = unplugged ] || hp_write "$DEV" unplugged >/dev/null
+	NODE=$(cat $DAXBUS/devices/$DEV/target_node 2>/dev/null || echo -1)
+	[ "$LAYOUT" = dram-node ] && BINDNODE=-1 || BINDNODE=$NODE
+	diag "$DEV: $MIB MiB ($N blocks), target node $NODE"
+	daxhp-util bench "$DEV" "$PAIRS" "$FILL" "$BINDNODE" $(dev_blocks "$DEV") >/tmp/bench.$DEV 2>&1
+	rc=$?
+	grep '^RUN' /tmp/bench.$DEV | while read -r l; do diag "$DEV $l"; done
+	check_eq "$DEV: $PAIRS pairs, every write succeeded" "$rc" 0
+	for m in attribute per-block; do
+		set -- $(stats 5 $m 1000 </tmp/bench.$DEV); u=$1 umin=$2 umax=$3
+		set -- $(stats 4 $m 1000 </tmp/bench.$DEV); o=$1 omin=$2 omax=$3
+		set -- $(stats 6 $m 1 </tmp/bench.$DEV); ms=$1
+		set -- $(stats 7 $m 1 </tmp/bench.$DEV); mf=$1
+		echo "| $MIB MiB | $LAYOUT | $m | $o ($omin-$omax) | $u ($umin-$umax) | $ms | $mf |" >>$ROWS
+		eval "U_$(echo $m | tr -d -)=$u"
 	done
-	echo "| $SZ | per-block loop (bind + memoryN/state; offline + unbind) | $(echo $on | med) | $(echo $off | med) | $([ $fail = 0 ] && echo ok || echo ERROR) |" >>$ROWS
-	check_eq "$DEV per-block runs" "$fail" 0
-	# daxctl
-	bind_devdax "$DEV" >/dev/null 2>&1
-	on= off= fail=0
-	for r in $(seq $REPS); do
-		t=$(timed daxctl reconfigure-device -m system-ram "$DEV") || fail=1; on="$on $t"
-		[ "$(block_summary "$DEV")" = "online:Movable*$N" ] || fail=1
-		t=$(timed daxctl reconfigure-device -m devdax -f "$DEV") || fail=1; off="$off $t"
-		[ "$(blocks_present "$DEV")" = 0 ] || fail=1
-	done
-	echo "| $SZ | daxctl reconfigure-device (-m system-ram; -m devdax -f) | $(echo $on | med) | $(echo $off | med) | $([ $fail = 0 ] && echo ok || echo ERROR) |" >>$ROWS
-	check_eq "$DEV daxctl runs" "$fail" 0
+	echo "unplug ratio attribute/per-block ${MIB}MiB $LAYOUT: $(awk -v a="$U_attribute" -v b="$U_perblock" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }') ($PAIRS pairs)" >>$RATIOS
 done
 echo "DAXHP-BENCH-BEGIN"
-echo "| size | method | online_movable (ms, median of $REPS) | unplug (ms, median of $REPS) | result |"
-echo "|---|---|---:|---:|---|"
+echo "fill: $FILL MiB ($((FILL * 256)) pages) per run; times in ms, median (min-max) of $PAIRS; pgmigrate deltas are medians per unplug"
+echo
+echo "| size | layout | method | online_movable | unplug | pgmigrate_success | pgmigrate_fail |"
+echo "|---|---|---|---:|---:|---:|---:|"
 cat $ROWS
+echo
+cat $RATIOS
 echo "DAXHP-BENCH-END"
-cat $ROWS >>"$KTAP_OUT"
+cat $ROWS $RATIOS >>"$KTAP_OUT"
 ktap_finish
