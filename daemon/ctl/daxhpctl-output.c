@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "daxhpctl-output.h"
+#include "utf8.h"
 
 JsonMode arg_json = JSON_OFF;
 bool arg_legend = true;
@@ -53,33 +54,6 @@ void json_array_close(JsonWriter *w) {
         fputc(']', w->f);
         w->depth--;
         w->need_comma = true;
-}
-
-/* Length of the valid UTF-8 sequence at p (1-4), or 0 if it is not one. */
-static size_t utf8_valid_len(const unsigned char *p) {
-        size_t n;
-        uint32_t c;
-
-        if (p[0] < 0x80)
-                return 1;
-        if (p[0] >= 0xc2 && p[0] <= 0xdf)
-                n = 2, c = p[0] & 0x1f;
-        else if (p[0] >= 0xe0 && p[0] <= 0xef)
-                n = 3, c = p[0] & 0x0f;
-        else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-                n = 4, c = p[0] & 0x07;
-        else
-                return 0;
-        for (size_t i = 1; i < n; i++) {
-                if ((p[i] & 0xc0) != 0x80)
-                        return 0;
-                c = (c << 6) | (p[i] & 0x3f);
-        }
-        /* overlong forms, surrogates, beyond U+10FFFF */
-        if ((n == 3 && c < 0x800) || (n == 4 && (c < 0x10000 || c > 0x10ffff)) ||
-            (c >= 0xd800 && c <= 0xdfff))
-                return 0;
-        return n;
 }
 
 void json_quote(FILE *f, const char *s) {

@@ -24,39 +24,15 @@ import harness  # noqa: E402
 harness.enter_namespace()
 
 import world as worldmod  # noqa: E402
-from world import World  # noqa: E402
 
-JOURNAL = None
 
 MOVABLE_HMEM = '[Match]\nProvider=hmem\n\n[Policy]\nState=online_movable\n'
 
-
-def setUpModule():
-    global JOURNAL
-    JOURNAL = harness.Journal().start()
+setUpModule = worldmod.start_journal
+tearDownModule = worldmod.stop_journal
 
 
-def tearDownModule():
-    if JOURNAL:
-        JOURNAL.stop()
-
-
-class TestDaxhpd(unittest.TestCase):
-    def setUp(self):
-        self.w = None
-
-    def tearDown(self):
-        if self.w:
-            self.w.close()
-
-    def world(self, **kw):
-        self.w = World(**kw)
-        return self.w
-
-    def audit(self, *matches):
-        """The current daemon's journal records matching FIELD=value."""
-        return JOURNAL.records('_PID=%d' % self.w.daemon.pid, *matches)
-
+class TestDaxhpd(worldmod.WorldTestCase):
     def assertNoOverlap(self):
         self.assertEqual(self.w.fk.overlaps(), [], 'writes to the kernel overlapped')
 

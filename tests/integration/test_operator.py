@@ -24,7 +24,6 @@ import harness  # noqa: E402
 harness.enter_namespace()
 
 import world as worldmod  # noqa: E402
-from world import World  # noqa: E402
 
 VERBS = ['list', 'status', 'set', 'reset', 'reload', 'monitor', 'wait', 'check', 'verify', 'explain', 'plan']
 NO_BUS = harness.clean_env(DBUS_SYSTEM_BUS_ADDRESS='unix:path=/nonexistent/bus')
@@ -48,32 +47,14 @@ def run_ctl(args, env, timeout=30):
     r = subprocess.run([worldmod.DAXHPCTL] + list(args), capture_output=True, timeout=timeout, env=env)
     return r.returncode, r.stdout, r.stderr.decode(errors='replace')
 
-JOURNAL = None
 MOVABLE_HMEM = '[Match]\nProvider=hmem\n\n[Policy]\nState=online_movable\n'
 
 
-def setUpModule():
-    global JOURNAL
-    JOURNAL = harness.Journal().start()
+setUpModule = worldmod.start_journal
+tearDownModule = worldmod.stop_journal
 
 
-def tearDownModule():
-    if JOURNAL:
-        JOURNAL.stop()
-
-
-class TestOperator(unittest.TestCase):
-    def setUp(self):
-        self.w = None
-
-    def tearDown(self):
-        if self.w:
-            self.w.close()
-
-    def world(self, **kw):
-        self.w = World(**kw)
-        return self.w
-
+class TestOperator(worldmod.WorldTestCase):
     def activatable_world(self):
         """A world whose bus can activate org.daxhp1: the activation runs a
         script that only leaves a marker file (and never takes the name)."""

@@ -22,9 +22,8 @@ import harness  # noqa: E402
 
 harness.enter_namespace()
 
-from world import World  # noqa: E402
+import world as worldmod  # noqa: E402
 
-JOURNAL = None
 GIB = 1 << 30
 MIB = 1 << 20
 DEV = '/org/daxhp1/device/dax0_2e0'
@@ -36,31 +35,11 @@ DAXCTL_RULE = ('ACTION=="add", SUBSYSTEM=="dax", TAG+="systemd", '
                'ENV{SYSTEMD_WANTS}="daxdev-reconfigure@$env{DEVNAME}.service"\n')
 
 
-def setUpModule():
-    global JOURNAL
-    JOURNAL = harness.Journal().start()
+setUpModule = worldmod.start_journal
+tearDownModule = worldmod.stop_journal
 
 
-def tearDownModule():
-    if JOURNAL:
-        JOURNAL.stop()
-
-
-class TestSafety(unittest.TestCase):
-    def setUp(self):
-        self.w = None
-
-    def tearDown(self):
-        if self.w:
-            self.w.close()
-
-    def world(self, **kw):
-        self.w = World(**kw)
-        return self.w
-
-    def audit(self, *matches):
-        return JOURNAL.records('_PID=%d' % self.w.daemon.pid, *matches)
-
+class TestSafety(worldmod.WorldTestCase):
     def sysfs(self, rel, text):
         path = os.path.join(self.w.fk.sys, rel)
         os.makedirs(os.path.dirname(path), exist_ok=True)

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import tempfile
 import time
+import unittest
 
 import harness
 from fakekernel import FakeKernel
@@ -240,3 +241,38 @@ class World:
     def wait_gone(self, name, timeout=20):
         harness.wait_for(lambda: name not in self.devices(), timeout * SLOWDOWN, step=0.1,
                          what='%s to disappear' % name)
+
+
+# One private journald per test module: setUpModule = start_journal.
+_journal = None
+
+
+def start_journal():
+    global _journal
+    _journal = harness.Journal().start()
+
+
+def stop_journal():
+    global _journal
+    if _journal:
+        _journal.stop()
+        _journal = None
+
+
+class WorldTestCase(unittest.TestCase):
+    """A test case with at most one World, closed after each test."""
+
+    def setUp(self):
+        self.w = None
+
+    def tearDown(self):
+        if self.w:
+            self.w.close()
+
+    def world(self, **kw):
+        self.w = World(**kw)
+        return self.w
+
+    def audit(self, *matches):
+        """The current daemon's journal records matching FIELD=value."""
+        return _journal.records('_PID=%d' % self.w.daemon.pid, *matches)
