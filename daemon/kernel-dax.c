@@ -475,9 +475,10 @@ static int refuse_if_online_again(const char *root, const char *name, const unsi
 }
 
 static int check_memory_removed(const char *root, const char *name, const unsigned *blocks, size_t n) {
+        /* kmem's remove_memory() fails only for a range with an online block. */
         for (size_t i = 0; i < n; i++)
-                if (read_block_state(root, blocks[i]) >= 0) {
-                        log_error("%s: kmem let go of the device but memory%u stays present "
+                if (dax_state_is_online(read_block_state(root, blocks[i]))) {
+                        log_error("%s: kmem let go of the device but memory%u stays online "
                                   "(it was online at the unbind); it cannot be removed until reboot.",
                                   name, blocks[i]);
                         return -EBUSY;
