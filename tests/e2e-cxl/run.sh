@@ -62,19 +62,8 @@ pristine) prereq kernel kernel.log "$ROOT/kernel/build.sh" --no-series ;;
 esac
 KERNEL=$out
 
-: >"$WORK/scenario.out"   # exists before tail follows it
-python3 "$HERE/cxl_scenario.py" --image "$IMG" --kernel "$KERNEL" --overlay "$OVL" \
-	--flavour "$KERNEL_FLAVOUR" --workdir "$WORK" ${STEPS:+--steps "$STEPS"} $VERBOSE >"$WORK/scenario.out" 2>&1 &
-spid=$!
-while IFS= read -r line; do
-	case $line in
-	"ok "*) passed=$((passed + 1)); echo "$line" ;;
-	"not ok "*) failed=$((failed + 1)); echo "$line" ;;
-	*" passed, "*" failed") ;;
-	*) echo "$line" ;;
-	esac
-done < <(tail -n +1 --pid=$spid -f "$WORK/scenario.out")
-wait $spid
-grep -q ' passed, .* failed$' "$WORK/scenario.out" ||
-	result not-ok "cxl.harness - cxl_scenario.py died (see $WORK/scenario.out)"
+. "$HERE/../e2e/follow.sh"
+follow_scenario "$WORK/scenario.out" cxl \
+	python3 "$HERE/cxl_scenario.py" --image "$IMG" --kernel "$KERNEL" --overlay "$OVL" \
+	--flavour "$KERNEL_FLAVOUR" --workdir "$WORK" ${STEPS:+--steps "$STEPS"} $VERBOSE
 finish

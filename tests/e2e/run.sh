@@ -20,6 +20,7 @@
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
+. "$HERE/follow.sh"
 KERNELS=all STEPS= VERBOSE=
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -96,24 +97,9 @@ for k in $KERNELS; do
 	*) echo "run.sh: unknown kernel $k" >&2; exit 2 ;;
 	esac
 	mkdir -p "$WORK/$k"
-	# Created here, not by the background job's redirection: under load tail
-	# ran first, found no file, gave up, and every step went uncounted.
-	: >"$WORK/$k/scenario.out"
-	python3 "$HERE/scenario.py" --image "$IMG" --kernel "$KERNEL" ${INITRD:+--initrd "$INITRD"} \
-		--overlay "$OVL" --flavour "$k" --workdir "$WORK/$k" ${STEPS:+--steps "$STEPS"} $VERBOSE \
-		>"$WORK/$k/scenario.out" 2>&1 &
-	spid=$!
-	while IFS= read -r line; do
-		case $line in
-		"ok "*) passed=$((passed + 1)); echo "$line" ;;
-		"not ok "*) failed=$((failed + 1)); echo "$line" ;;
-		*" passed, "*" failed") ;;
-		*) echo "$line" ;;
-		esac
-	done < <(tail -n +1 --pid=$spid -f "$WORK/$k/scenario.out")
-	wait $spid
-	grep -q ' passed, .* failed$' "$WORK/$k/scenario.out" ||
-		result not-ok "$k.harness - scenario.py died (see $WORK/$k/scenario.out)"
+	follow_scenario "$WORK/$k/scenario.out" "$k" \
+		python3 "$HERE/scenario.py" --image "$IMG" --kernel "$KERNEL" ${INITRD:+--initrd "$INITRD"} \
+		--overlay "$OVL" --flavour "$k" --workdir "$WORK/$k" ${STEPS:+--steps "$STEPS"} $VERBOSE
 done
 note "logs: $WORK"
 echo "$passed passed, $failed failed"
