@@ -32,6 +32,7 @@ PACKAGES=(
 	ndctl daxctl libdaxctl1 libndctl6 libinih1 libsystemd0 libudev1
 	python3-minimal util-linux procps
 	linux-image-amd64 initramfs-tools
+	polkitd python3-dbus prometheus-node-exporter
 )
 build_tree() { # $1: target dir
 	local T=$1
