@@ -49,6 +49,7 @@ struct Manager {
         Queue *queue;
 
         DaxAttr kernel_attr;            /* what kmem-bound devices showed last */
+        bool no_direct_online;          /* `hotplug` refused offline → online type in one write */
         unsigned queue_length_announced;
         bool stopping;
         sd_event_source *stop_source;
