@@ -13,6 +13,7 @@
 
 #include "agents.h"
 #include "audit.h"
+#include "bus-auth.h"
 #include "device.h"
 #include "host-settings.h"
 #include "policy.h"
@@ -53,6 +54,7 @@ struct Manager {
         unsigned queue_length_announced;
         bool stopping;
         sd_event_source *stop_source;
+        AuthQuery *auth_queries;        /* calls held while polkit decides (bus-auth.c) */
 };
 
 /*
@@ -148,8 +150,6 @@ extern const sd_bus_vtable manager_vtable[];
 extern const sd_bus_vtable device_vtable[];
 int device_bus_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found, sd_bus_error *error);
 int device_bus_enumerate(sd_bus *bus, const char *path, void *userdata, char ***nodes, sd_bus_error *error);
-/* Refuse non-root callers with org.daxhp1.Error.AccessDenied; fills caller for the audit. */
-int bus_check_root(sd_bus_message *msg, sd_bus_error *error, AuditCaller *caller);
 
 #define DAXHP_ERROR_NO_SUCH_DEVICE "org.daxhp1.Error.NoSuchDevice"
 #define DAXHP_ERROR_INVALID_STATE  "org.daxhp1.Error.InvalidState"
