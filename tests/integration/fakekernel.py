@@ -212,6 +212,7 @@ class FakeKernel:
                 self.driver_files.append(minifuse.FileServer(os.path.join(d, f), h, mode=0o200))
         self.binds = []                      # (driver, file, device, errno)
         self._parents = set()
+        self._cxl_endpoints = []             # endpoint decoders, one per CXL memdev
         # Processes under the preload see only the testbed below /sys; let
         # sd-bus still read callers' cgroups (SD_BUS_CREDS_UNIT/AUGMENT).
         os.makedirs(os.path.join(self.sys, 'fs'), exist_ok=True)
@@ -270,9 +271,61 @@ class FakeKernel:
             with open(os.path.join(d, k), 'w') as f:
                 f.write('%s\n' % v)
 
+    def _add_cxl_memdev(self, serial, host_bridge):
+        """A CXL memdev below its host bridge and the endpoint port whose
+        decoder a region targets; returns the endpoint decoder's name."""
+        n = len(self._cxl_endpoints)
+        hb = '/devices/pci0000:%02x' % host_bridge
+        mem = '%s/0000:%02x:00.0/0000:%02x:00.0/mem%d' % (hb, host_bridge, host_bridge + 1, n)
+        for p in (hb, hb + '/0000:%02x:00.0' % host_bridge, os.path.dirname(mem)):
+            self._add_parent(p, 'pci')
+        self._add(['P: ' + mem, 'E: SUBSYSTEM=cxl', 'E: DEVTYPE=cxl_memdev', 'A: serial=%#x' % serial])
+        port = '/devices/platform/ACPI0017:00/root0/port%d' % (n + 1)
+        self._add_parent(port, 'cxl', 'E: DEVTYPE=cxl_port\n')
+        endpoint = port + '/endpoint%d' % (n + 3)
+        self._add_parent(endpoint, 'cxl', 'E: DEVTYPE=cxl_port\n')
+        os.symlink(os.path.relpath(os.path.join(self.sys, mem.lstrip('/')),
+                                   os.path.join(self.sys, endpoint.lstrip('/'))),
+                   os.path.join(self.sys, endpoint.lstrip('/'), 'uport'))
+        decoder = 'decoder%d.0' % (n + 3)
+        ddir = os.path.join(self.sys, endpoint.lstrip('/'), decoder)
+        os.makedirs(ddir)
+        bus = os.path.join(self.sys, 'bus/cxl/devices')
+        os.makedirs(bus, exist_ok=True)
+        os.symlink(os.path.relpath(ddir, bus), os.path.join(bus, decoder))
+        self._cxl_endpoints.append(decoder)
+        return decoder
+
+    def _add_cxl_region(self, region, root_decoder, memdevs):
+        """drivers/cxl's tree: ACPI0017 root, root decoder, region (targets =
+        endpoint decoders of the memdevs, (serial, host bridge) pairs),
+        dax_region; returns the dax device's parent."""
+        self._add_parent('/devices/platform/ACPI0017:00', 'platform', 'E: DRIVER=cxl_acpi\n')
+        self._add_parent('/devices/platform/ACPI0017:00/root0', 'cxl')
+        rd = '/devices/platform/ACPI0017:00/root0/' + root_decoder
+        self._add_parent(rd, 'cxl', 'E: DEVTYPE=cxl_decoder_root\n')
+        targets = [self._add_cxl_memdev(sn, hb) for sn, hb in memdevs]
+        reg = rd + '/region' + region
+        self._add_parent(reg, 'cxl', 'E: DEVTYPE=cxl_region\nE: DRIVER=cxl_region\n')
+        rdir = os.path.join(self.sys, reg.lstrip('/'))
+        attrs = {'interleave_ways': len(targets), 'mode': 'ram'}
+        attrs.update(('target%d' % i, t) for i, t in enumerate(targets))
+        for k, v in attrs.items():
+            with open(os.path.join(rdir, k), 'w') as f:
+                f.write('%s\n' % v)
+        parent = reg + '/dax_region' + region
+        self._add_parent(parent, 'cxl', 'E: DEVTYPE=cxl_dax_region\nE: DRIVER=cxl_dax_region\n')
+        return parent
+
     def add_device(self, name=None, provider='hmem', size=1 << 30, target_node=1,
-                   state='unplugged', attr='hotplug', mode='system-ram', uevent=True):
-        """Add a dax device. mode: 'system-ram' (bound to kmem) or 'devdax'."""
+                   state='unplugged', attr='hotplug', mode='system-ram', uevent=True,
+                   root_decoder='decoder0.0', memdevs=((0x1001, 0x0c),), bind=True):
+        """Add a dax device. mode: 'system-ram' (bound to kmem) or 'devdax'.
+        provider 'cxl': a region below root_decoder over memdevs, (serial,
+        host bridge bus number) pairs in interleave order. Like the kernel,
+        the uevents are "add", the blocks' "add", then "bind" when the
+        driver's probe is over; bind=False stops before the "bind" (the
+        probe still running: finish_probe() ends it)."""
         with self.lock:
             region = str(len({d.region for d in self.devices.values()}))
             if name is None:
@@ -290,6 +343,9 @@ class FakeKernel:
                 self._add_parent(reg, 'nd', 'E: DEVTYPE=nd_pmem\nE: DRIVER=nd_region\n')
                 parent = reg + '/' + name
                 self._add_parent(parent, 'nd', 'E: DEVTYPE=nd_dax\nE: DRIVER=dax_pmem\n')
+                devpath = parent + '/' + name
+            elif provider == 'cxl':
+                parent = self._add_cxl_region(region, root_decoder, memdevs)
                 devpath = parent + '/' + name
             else:
                 raise ValueError(provider)
@@ -339,7 +395,22 @@ class FakeKernel:
                 if state != 'unplugged':
                     for b in dev.blocks():
                         self._uevent('/devices/system/memory/' + b, 'add')
+                if bind:
+                    self._uevent(devpath, 'bind')
             return dev
+
+    def finish_probe(self, name, online=None):
+        """End the probe of a device added with bind=False: kmem onlines
+        every block as `online` says (the kernel's auto-online policy, e.g.
+        'online_movable'; None: leaves them), then the "bind" uevent."""
+        with self.lock:
+            dev = self.devices[name]
+            if online:
+                dev.state = online
+                for i in range(dev.nblocks):
+                    self._set_block(dev, i, True, online)
+                    self._uevent('/devices/system/memory/memory%d' % (dev.phys_start + i), 'online')
+            self._uevent(dev.devpath, 'bind')
 
     def remove_device(self, name):
         with self.lock:
