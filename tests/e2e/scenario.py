@@ -23,6 +23,7 @@ import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from vm import VM, StepFailed, Timeout, VMDied, guest_args  # noqa: E402
+import fleet  # noqa: E402
 
 BUS = "org.daxhp1"
 MGR = "/org/daxhp1"
@@ -674,6 +675,13 @@ echo "setstate $(tr '\n' ' ' </tmp/setstate.out)"
         v = self.kernel_view(self.devs["pmem0"])
         check(not v["attr"], "stock kernel shows an atomic attribute? %s" % v["attr"])
 
+    def step11(self):
+        """Fleet (issue 14): daxhp-orchestrate list/drain/unplug, node-exporter scrape, NFD file."""
+        try:
+            fleet.step(self)
+        except fleet.FleetFail as e:
+            raise Fail(str(e))
+
     # ---- driver --------------------------------------------------------------
     def run_step(self, n, fn):
         name = (fn.__doc__ or fn.__name__).strip().splitlines()[0]
@@ -711,7 +719,7 @@ def main():
     elif a.flavour in ("stock", "pristine"):
         steps = [1, 2, 9]
     else:
-        steps = [1, 2, 3, 4, 5, 6, 7, 8]
+        steps = [1, 2, 3, 4, 5, 6, 7, 8, 11]
     vm = VM(a.image, a.kernel, a.initrd, a.append, [a.overlay], workdir=a.workdir,
             name=a.flavour, verbose=a.verbose)
     sc = Scenario(vm, a.flavour)
