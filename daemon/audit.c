@@ -39,6 +39,14 @@ const char *audit_kind_to_string(AuditKind k) {
         return k < _AUDIT_KIND_MAX ? kinds[k].name : NULL;
 }
 
+static AuditObserver observer;
+static void *observer_userdata;
+
+void audit_set_observer(AuditObserver o, void *userdata) {
+        observer = o;
+        observer_userdata = userdata;
+}
+
 void audit_caller_done(AuditCaller *c) {
         free(c->comm);
         free(c->unit);
@@ -131,6 +139,9 @@ void audit_emit(const AuditRecord *rec, const char *format, ...) {
         Fields fl = {};
         va_list ap;
         int r;
+
+        if (observer)
+                observer(rec, observer_userdata);
 
         va_start(ap, format);
         r = vasprintf(&msg, format, ap);

@@ -15,6 +15,7 @@
 #include "audit.h"
 #include "bus-auth.h"
 #include "device.h"
+#include "fleet-export.h"
 #include "host-settings.h"
 #include "policy.h"
 #include "queue.h"
@@ -25,6 +26,8 @@ typedef struct ManagerConfig {
         char **policy_dirs;             /* NULL: the policy library's defaults */
         const char *state_dir;          /* "/run/daxhp" */
         const char *host_root;          /* "/": udev rules, daxctl.conf.d, /proc below it */
+        const char *metrics_file;       /* node-exporter textfile; NULL or "": none */
+        const char *nfd_file;           /* NFD features.d file; NULL or "": none */
 } ManagerConfig;
 
 struct Manager {
@@ -48,6 +51,7 @@ struct Manager {
         size_t n_devices;
         size_t last_block_owner;        /* index of the device the last block event belonged to */
         Queue *queue;
+        FleetExport *exports;           /* metrics and NFD files (fleet-export.h) */
 
         DaxAttr kernel_attr;            /* what kmem-bound devices showed last */
         bool no_direct_online;          /* `hotplug` refused offline → online type in one write */
