@@ -12,6 +12,10 @@
 #   e2e-cxl      the same on CXL memory: QEMU 10 (bookworm-backports, unpacked
 #                privately by tests/e2e-cxl/qemu10.sh), q35 with two CXL
 #                expanders, regions by tools/daxhp-cxl-region (tests/e2e-cxl/README.md)
+#   e2e-safety   issue 13 in the systemd guest with daxhpd enabled at boot:
+#                memhp_default_state=online/online_kernel boots (pmem/hmem and
+#                a CXL region made during boot), daxhpctl check, the refusals
+#                (tests/e2e/run-safety.sh)
 #
 # Slower stages, run only when named:
 #   kernel-debug the VM suite on the KASAN + lockdep + DEBUG_VM kernel
@@ -29,7 +33,7 @@ cache=${DAXHP_CACHE:-/var/cache/daxhp}
 builddir=${DAXHP_BUILD:-$cache/meson/$(printf %s "$top" | sha256sum | cut -c1-12)}
 export DAXHP_CACHE=$cache
 
-all_stages=(unit-plain unit-asan valgrind kernel e2e e2e-cxl)
+all_stages=(unit-plain unit-asan valgrind kernel e2e e2e-cxl e2e-safety)
 stages=("$@")
 ((${#stages[@]})) || stages=("${all_stages[@]}")
 
@@ -160,6 +164,10 @@ run_stage() {
                 count_from_log "$logf" || rc=1 ;;
         e2e-cxl)
                 "$top/tests/e2e-cxl/run.sh" 2>&1 | tee "$logf" >&2
+                rc=${PIPESTATUS[0]}
+                count_from_log "$logf" || rc=1 ;;
+        e2e-safety)
+                "$top/tests/e2e/run-safety.sh" 2>&1 | tee "$logf" >&2
                 rc=${PIPESTATUS[0]}
                 count_from_log "$logf" || rc=1 ;;
         e2e-mainline)

@@ -1,0 +1,75 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# Stage e2e-safety (issue 13): daxhpd as the safe owner of dax memory, shown
+# in the systemd guest on the series kernel, with daxhpd installed and
+# enabled at boot (a sparse copy of the guest image per part).
+#
+#   tests/e2e/run-safety.sh [--part pmem|cxl|all] [--mask-early] [-v]
+#
+#   pmem  boot_safety.py --checks: boots with memhp_default_state=online and
+#         =online_kernel, the hmem device present at boot -> online_movable,
+#         unplug; on the first boot tests/e2e/safety_steps.py (daxhpctl check,
+#         ZoneRatioExceeded, MemoryInUse, --force)
+#   cxl   tests/e2e-cxl/safety_cxl.py: memhp_default_state=online, a CXL
+#         region made during boot -> online_movable, unplug; MemoryTier,
+#         DemotionEnabled; MemoryInUse on the CXL node
+#   --mask-early boots with systemd.mask=daxhp-early.service (a record of
+#         the outcome without the unit; the steps then fail where it matters)
+#
+# Prints "ok/not ok ..." and, last, exactly "N passed, N failed".
+set -uo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+. "$HERE/follow.sh"
+PART=all MASK= VERBOSE=
+while [ $# -gt 0 ]; do
+	case $1 in
+	--part) PART=$2; shift 2 ;;
+	--part=*) PART=${1#*=}; shift ;;
+	--mask-early) MASK=--mask-early; shift ;;
+	-v) VERBOSE=-v; shift ;;
+	-h|--help) sed -n '3,21p' "$0"; exit 0 ;;
+	*) echo "run-safety.sh: unknown argument $1" >&2; exit 2 ;;
+	esac
+done
+case $PART in all) PARTS="pmem cxl" ;; pmem|cxl) PARTS=$PART ;; *) echo "unknown part $PART" >&2; exit 2 ;; esac
+
+WORK=$(mktemp -d /tmp/daxhp-e2e-safety.XXXXXX)
+passed=0 failed=0
+t() { date +%s; }
+result() {
+	if [ "$1" = ok ]; then passed=$((passed + 1)); echo "ok $2"; else failed=$((failed + 1)); echo "not ok $2"; fi
+}
+finish() { echo "# logs: $WORK"; echo "$passed passed, $failed failed"; [ "$failed" = 0 ]; exit; }
+prereq() {
+	local name=$1 log=$WORK/$2 t0
+	shift 2
+	t0=$(t)
+	if out=$("$@" 2>"$log" | tail -n1) && [ -n "$out" ]; then
+		result ok "safety.$name - $out ($(( $(t) - t0 )) s)"
+	else
+		result not-ok "safety.$name - $* failed (see $log)"
+		tail -n 15 "$log" | sed 's/^/#   /'
+		finish
+	fi
+}
+
+prereq rootfs rootfs.log "$HERE/guest/build-rootfs.sh"
+read -r IMG _ <<<"$out"
+prereq stage stage.log "$HERE/stage.sh"
+OVL=$out
+prereq kernel kernel.log "$ROOT/kernel/build.sh"
+KERNEL=$out
+for p in $PARTS; do
+	mkdir -p "$WORK/$p"
+	case $p in
+	pmem) follow_scenario "$WORK/$p/scenario.out" boot \
+		python3 "$HERE/boot_safety.py" --image "$IMG" --kernel "$KERNEL" --overlay "$OVL" \
+		--workdir "$WORK/$p" --checks $MASK $VERBOSE ;;
+	cxl) follow_scenario "$WORK/$p/scenario.out" cxl-safety \
+		python3 "$ROOT/tests/e2e-cxl/safety_cxl.py" --image "$IMG" --kernel "$KERNEL" --overlay "$OVL" \
+		--workdir "$WORK/$p" $MASK $VERBOSE ;;
+	esac
+done
+finish
