@@ -41,6 +41,14 @@ const char *audit_kind_to_string(AuditKind k) {
         return k < _AUDIT_KIND_MAX ? kinds[k].name : NULL;
 }
 
+static AuditObserver observer;
+static void *observer_userdata;
+
+void audit_set_observer(AuditObserver o, void *userdata) {
+        observer = o;
+        observer_userdata = userdata;
+}
+
 void audit_caller_done(AuditCaller *c) {
         free(c->comm);
         free(c->unit);
@@ -134,6 +142,9 @@ void audit_emit(const AuditRecord *rec, const char *format, ...) {
         va_list ap;
         int r;
 
+        if (observer)
+                observer(rec, observer_userdata);
+
         va_start(ap, format);
         r = vasprintf(&msg, format, ap);
         va_end(ap);
@@ -148,7 +159,7 @@ void audit_emit(const AuditRecord *rec, const char *format, ...) {
                 size_t n = 0;
 
                 fields_add(&head, "MESSAGE=%s", msg);
-                fields_add(&head, "MESSAGE_ID=%s", audit_message_id(rec->kind));
+                fields_add(&head, "MESSAGE_ID=%s", rec->message_id ?: audit_message_id(rec->kind));
                 fields_add(&head, "PRIORITY=%d",
                            rec->priority ?: rec->error != 0 ? LOG_WARNING : LOG_NOTICE);
                 fields_add(&head, "SYSLOG_IDENTIFIER=daxhpd");
@@ -160,7 +171,7 @@ void audit_emit(const AuditRecord *rec, const char *format, ...) {
                 fields_done(&head);
         } else {
                 /* One line per record: the message, then the fields a script can grep. */
-                fprintf(stderr, "daxhpd: %s MESSAGE_ID=%s", msg, audit_message_id(rec->kind));
+                fprintf(stderr, "daxhpd: %s MESSAGE_ID=%s", msg, rec->message_id ?: audit_message_id(rec->kind));
                 for (size_t i = 0; i < fl.n; i++)
                         fprintf(stderr, " %s", fl.f[i]);
                 fputc('\n', stderr);

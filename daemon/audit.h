@@ -78,7 +78,16 @@ typedef struct AuditRecord {
         unsigned files_loaded, files_rejected;
         char * const *extra;            /* more "DAXHP_KEY=value" fields, NULL-terminated; may be NULL */
         int priority;                   /* 0: NOTICE, or WARNING with an error */
+        const char *message_id;         /* NULL: the kind's; else a catalog entry of its own */
 } AuditRecord;
+
+/*
+ * One observer sees every record before it is sent (the fleet exports
+ * count transitions and drift from them, so metrics and journal agree).
+ * NULL removes it.
+ */
+typedef void (*AuditObserver)(const AuditRecord *rec, void *userdata);
+void audit_set_observer(AuditObserver observer, void *userdata);
 
 /* MESSAGE= is formatted from format. Never fails: auditing must not stop the daemon. */
 void audit_emit(const AuditRecord *rec, const char *format, ...) _printf_(2, 3);

@@ -23,6 +23,8 @@ typedef struct Args {
         const char *sysfs_root;
         const char *state_dir;
         const char *host_root;
+        const char *metrics_file;
+        const char *nfd_file;
         char **policy_dirs;
 } Args;
 
@@ -38,6 +40,10 @@ static void help(void) {
                "     --state-dir=DIR           Runtime state (overrides), default /run/daxhp\n"
                "     --host-root=DIR           Read udev rules, daxctl.conf.d and /proc below DIR\n"
                "                               (default /; for tests)\n"
+               "     --metrics-file=PATH       Prometheus textfile for node-exporter, \"\" for none\n"
+               "                               (default " DAXHP_METRICS_FILE ")\n"
+               "     --nfd-file=PATH           node-feature-discovery feature file, \"\" for none\n"
+               "                               (default " DAXHP_NFD_FILE ")\n"
                "     --debug                   Log debug messages too\n");
 }
 
@@ -49,6 +55,8 @@ static int parse_argv(int argc, char *argv[], Args *a) {
                 ARG_POLICY_DIR,
                 ARG_STATE_DIR,
                 ARG_HOST_ROOT,
+                ARG_METRICS_FILE,
+                ARG_NFD_FILE,
                 ARG_DEBUG,
         };
         static const struct option options[] = {
@@ -59,6 +67,8 @@ static int parse_argv(int argc, char *argv[], Args *a) {
                 { "policy-dir", required_argument, NULL, ARG_POLICY_DIR },
                 { "state-dir",  required_argument, NULL, ARG_STATE_DIR  },
                 { "host-root",  required_argument, NULL, ARG_HOST_ROOT  },
+                { "metrics-file", required_argument, NULL, ARG_METRICS_FILE },
+                { "nfd-file",   required_argument, NULL, ARG_NFD_FILE   },
                 { "debug",      no_argument,       NULL, ARG_DEBUG      },
                 {}
         };
@@ -92,6 +102,12 @@ static int parse_argv(int argc, char *argv[], Args *a) {
                         break;
                 case ARG_HOST_ROOT:
                         a->host_root = optarg;
+                        break;
+                case ARG_METRICS_FILE:
+                        a->metrics_file = optarg;
+                        break;
+                case ARG_NFD_FILE:
+                        a->nfd_file = optarg;
                         break;
                 case ARG_DEBUG:
                         log_set_max_level(LOG_DEBUG);
@@ -153,7 +169,11 @@ static int setup_signals(sd_event *e, Manager *m) {
 static int run(int argc, char *argv[]) {
         _cleanup_(sd_event_unrefp) sd_event *e = NULL;
         _cleanup_(manager_freep) Manager *m = NULL;
-        Args a = { .log_target = LOG_TARGET_AUTO };
+        Args a = {
+                .log_target = LOG_TARGET_AUTO,
+                .metrics_file = DAXHP_METRICS_FILE,
+                .nfd_file = DAXHP_NFD_FILE,
+        };
         _cleanup_strv_free_ char **policy_dirs = NULL;
         int r;
 
@@ -173,6 +193,8 @@ static int run(int argc, char *argv[]) {
                                 .policy_dirs = a.policy_dirs,
                                 .state_dir = a.state_dir,
                                 .host_root = a.host_root,
+                                .metrics_file = a.metrics_file,
+                                .nfd_file = a.nfd_file,
                         }, &m);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up: %m");

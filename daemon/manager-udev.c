@@ -184,6 +184,8 @@ static int on_udev_event(sd_event_source *s, int fd, uint32_t revents, void *use
                 udev_device_unref(dev);
         }
         flush_dirty(m);
+        /* Online block counts move with block events, without a property change. */
+        fleet_export_changed(m->exports);
         /* Memory came or went: a good moment to notice changed hotplug settings (a few small reads). */
         manager_host_refresh(m);
         return 0;

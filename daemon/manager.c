@@ -45,6 +45,9 @@ int manager_new(sd_event *e, const ManagerConfig *c, Manager **ret) {
         r = queue_new(e, &manager_queue_ops, m, &m->queue);
         if (r < 0)
                 return r;
+        r = fleet_export_new(m, c->metrics_file, c->nfd_file, &m->exports);
+        if (r < 0)
+                return r;
 
         /* The state dir also holds the lock that serializes steps across restarts. */
         if (mkdir(m->state_dir, 0755) < 0 && errno != EEXIST)
@@ -103,6 +106,8 @@ Manager *manager_free(Manager *m) {
         m->queue = queue_free(m->queue);
         bus_auth_queries_free(m);
         manager_udev_stop(m);
+        /* The files keep the last state: memory stays as it is when daxhpd stops. */
+        m->exports = fleet_export_free(m->exports);
         for (size_t i = 0; i < m->n_devices; i++)
                 device_free(m->devices[i]);
         free(m->devices);
@@ -415,4 +420,5 @@ int manager_apply_device_full(Manager *m, Device *d, sd_bus_message *waiter, boo
 
 void manager_device_changed(Manager *m, Device *d) {
         (void) device_bus_send_changed(d);
+        fleet_export_changed(m->exports);
 }

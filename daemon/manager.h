@@ -15,6 +15,7 @@
 #include "audit.h"
 #include "bus-auth.h"
 #include "device.h"
+#include "fleet-export.h"
 #include "host-settings.h"
 #include "policy.h"
 #include "queue.h"
@@ -25,6 +26,8 @@ typedef struct ManagerConfig {
         char **policy_dirs;             /* NULL: the policy library's defaults */
         const char *state_dir;          /* "/run/daxhp" */
         const char *host_root;          /* "/": udev rules, daxctl.conf.d, /proc below it */
+        const char *metrics_file;       /* node-exporter textfile; NULL or "": none */
+        const char *nfd_file;           /* NFD features.d file; NULL or "": none */
 } ManagerConfig;
 
 struct Manager {
@@ -49,8 +52,10 @@ struct Manager {
         size_t n_devices;
         size_t last_block_owner;        /* index of the device the last block event belonged to */
         Queue *queue;
+        FleetExport *exports;           /* metrics and NFD files (fleet-export.h) */
 
         DaxAttr kernel_attr;            /* what kmem-bound devices showed last */
+        bool no_direct_online;          /* `hotplug` refused offline → online type in one write */
         unsigned queue_length_announced;
         bool stopping;
         sd_event_source *stop_source;
@@ -132,7 +137,8 @@ int manager_check_step(Manager *m, const char *device, const Step *step, DaxMode
 /* The device's pages in use (0 when not online), and its node's memory tier (-1 unknown). */
 uint64_t manager_device_pages_in_use(Manager *m, const Device *d);
 int manager_device_memory_tier(Manager *m, const Device *d);
-/* Its node's share of a device: bytes used on it (bounded by the device's online size) and free. */
+/* A device's bytes in use and free, from its node's meminfo: exact on a node of its own, upper
+ * bounds of both (each at most the device's online size) on a node shared with other memory. */
 void manager_device_usage(Manager *m, const Device *d, uint64_t *ret_used, uint64_t *ret_free);
 extern const sd_bus_vtable manager_safety_vtable[];
 extern const sd_bus_vtable device_safety_vtable[];

@@ -10,6 +10,8 @@ packages=(
         # unit/integration tests
         valgrind dbus systemd umockdev libumockdev-dev gir1.2-umockdev-1.0
         python3 python3-gi python3-dbus util-linux jq bash-completion
+        # promtool (tests/integration/test_fleet.py lints the metrics file)
+        prometheus
         # kernel build and VM tests
         bc bison flex libelf-dev libssl-dev cpio kmod xz-utils rsync
         # (qemu-system-x86 7.2 also brings every library of the QEMU 10 that

@@ -70,6 +70,8 @@ valgrind_integration=(
         test_memmap_budget_refuses_online
         test_unplug_refused_when_memory_in_use
         test_check_lists_hazards
+        test_metrics_follow_transitions
+        test_nfd_features_follow_state
 )
 
 total_pass=0

@@ -19,6 +19,12 @@
 /* A device transition may take as long as the kernel needs: never time out. */
 #define CALL_FOREVER UINT64_MAX
 
+static void strv_free_all(char **l) {
+        for (size_t i = 0; l && l[i]; i++)
+                free(l[i]);
+        free(l);
+}
+
 void device_props_done(DeviceProps *p) {
         free(p->path);
         free(p->name);
@@ -32,7 +38,31 @@ void device_props_done(DeviceProps *p) {
         free(p->transition);
         free(p->last_error);
         free(p->memmap_on_memory);
+        free(p->cxl_region);
+        free(p->cxl_root_decoder);
+        strv_free_all(p->cxl_memdevs);
+        strv_free_all(p->cxl_serials);
+        strv_free_all(p->cxl_host_bridges);
         *p = (DeviceProps) { .target_node = -1, .memory_tier = -1 };
+}
+
+/* An "as" property into *dst (replacing what was there). */
+static int read_strv_variant(sd_bus_message *m, char ***dst) {
+        char **l = NULL;
+        int r;
+
+        r = sd_bus_message_enter_container(m, 'v', "as");
+        if (r >= 0)
+                r = sd_bus_message_read_strv(m, &l);
+        if (r >= 0)
+                r = sd_bus_message_exit_container(m);
+        if (r < 0) {
+                strv_free_all(l);
+                return r;
+        }
+        strv_free_all(*dst);
+        *dst = l;
+        return 0;
 }
 
 static int read_string_variant(sd_bus_message *m, char **dst) {
@@ -66,6 +96,16 @@ int device_props_read(sd_bus_message *m, DeviceProps *p) {
                 { "Transition",   offsetof(DeviceProps, transition)    },
                 { "LastError",    offsetof(DeviceProps, last_error)    },
                 { "MemmapOnMemory", offsetof(DeviceProps, memmap_on_memory) },
+                { "CxlRegion",    offsetof(DeviceProps, cxl_region)    },
+                { "CxlRootDecoder", offsetof(DeviceProps, cxl_root_decoder) },
+        };
+        static const struct {
+                const char *name;
+                size_t offset;
+        } strvs[] = {
+                { "CxlMemdevs",     offsetof(DeviceProps, cxl_memdevs)      },
+                { "CxlSerials",     offsetof(DeviceProps, cxl_serials)      },
+                { "CxlHostBridges", offsetof(DeviceProps, cxl_host_bridges) },
         };
         int r;
 
@@ -82,6 +122,13 @@ int device_props_read(sd_bus_message *m, DeviceProps *p) {
                 for (size_t i = 0; i < ELEMENTSOF(strings); i++)
                         if (streq(key, strings[i].name)) {
                                 r = read_string_variant(m, (char **) ((uint8_t *) p + strings[i].offset));
+                                if (r < 0)
+                                        return r;
+                                done = true;
+                        }
+                for (size_t i = 0; i < ELEMENTSOF(strvs) && !done; i++)
+                        if (streq(key, strvs[i].name)) {
+                                r = read_strv_variant(m, (char ***) ((uint8_t *) p + strvs[i].offset));
                                 if (r < 0)
                                         return r;
                                 done = true;
@@ -136,6 +183,11 @@ static void props_to_json(JsonWriter *w, const DeviceProps *p) {
         json_key(w, "MemmapOnMemory"); json_string(w, p->memmap_on_memory);
         json_key(w, "MemoryTier");     json_i64(w, p->memory_tier);
         json_key(w, "PagesInUse");     json_u64(w, p->pages_in_use);
+        json_key(w, "CxlRegion");      json_string(w, p->cxl_region);
+        json_key(w, "CxlRootDecoder"); json_string(w, p->cxl_root_decoder);
+        json_key(w, "CxlMemdevs");     json_strv(w, p->cxl_memdevs);
+        json_key(w, "CxlSerials");     json_strv(w, p->cxl_serials);
+        json_key(w, "CxlHostBridges"); json_strv(w, p->cxl_host_bridges);
         json_object_close(w);
 }
 
@@ -403,6 +455,26 @@ int verb_list(int argc, char *argv[], bool json) {
         return 0;
 }
 
+static const char *strv_at(char * const *l, size_t i) {
+        for (size_t k = 0; l && l[k]; k++)
+                if (k == i)
+                        return l[k];
+        return "-";
+}
+
+/* The region and root decoder, then one line per target in interleave
+ * order: what the hardware says, for addressing memory by it. */
+static void print_cxl(const DeviceProps *p) {
+        if (isempty(p->cxl_region)) {
+                printf("         Cxl: -\n");
+                return;
+        }
+        printf("         Cxl: %s, root decoder %s\n", p->cxl_region, or_dash(p->cxl_root_decoder));
+        for (size_t i = 0; p->cxl_memdevs && p->cxl_memdevs[i]; i++)
+                printf("              %s serial %s, host bridge %s\n", p->cxl_memdevs[i],
+                       strv_at(p->cxl_serials, i), strv_at(p->cxl_host_bridges, i));
+}
+
 static void print_status(const DeviceProps *p) {
         char sz[32];
 
@@ -413,6 +485,7 @@ static void print_status(const DeviceProps *p) {
         printf("  TargetNode: %" PRIi32 "\n", p->target_node);
         printf("      Region: %s\n", or_dash(p->region));
         printf("    Provider: %s\n", or_dash(p->provider));
+        print_cxl(p);
         printf("        Mode: %s\n", or_dash(p->mode));
         printf("       State: %s\n", or_dash(p->state));
         printf("      Blocks: %" PRIu32 " of %" PRIu32 " online\n", p->online_blocks, p->blocks);

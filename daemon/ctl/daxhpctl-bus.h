@@ -34,6 +34,14 @@ typedef struct DeviceProps {
         char *memmap_on_memory; /* the device's attribute, "" if none (safety) */
         int32_t memory_tier;    /* its node's memory tier, -1 unknown */
         uint64_t pages_in_use;
+        /* CXL identity of a region's device ("" / NULL otherwise): the region,
+         * its root decoder, and per target in interleave order the memdev,
+         * its serial and its host bridge. */
+        char *cxl_region;
+        char *cxl_root_decoder;
+        char **cxl_memdevs;
+        char **cxl_serials;
+        char **cxl_host_bridges;
 } DeviceProps;
 
 void device_props_done(DeviceProps *p);

@@ -256,6 +256,13 @@ void json_null(JsonWriter *w) {
         w->need_comma = true;
 }
 
+void json_strv(JsonWriter *w, char * const *l) {
+        json_array_open(w);
+        for (size_t i = 0; l && l[i]; i++)
+                json_string(w, l[i]);
+        json_array_close(w);
+}
+
 void json_bool(JsonWriter *w, bool v) {
         sep(w);
         fputs(v ? "true" : "false", w->f);

@@ -44,6 +44,8 @@ void json_u64(JsonWriter *w, uint64_t v);
 void json_i64(JsonWriter *w, int64_t v);
 void json_bool(JsonWriter *w, bool v);
 void json_null(JsonWriter *w);
+/* A string array; NULL is the empty array. */
+void json_strv(JsonWriter *w, char * const *l);
 /* Ends the top-level value with a newline and flushes. */
 void json_end(JsonWriter *w);
 

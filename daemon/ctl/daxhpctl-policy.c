@@ -282,13 +282,6 @@ static void json_policy(JsonWriter *w, const Policy *p) {
         json_object_close(w);
 }
 
-static void json_strv(JsonWriter *w, char * const *l) {
-        json_array_open(w);
-        for (size_t i = 0; l && l[i]; i++)
-                json_string(w, l[i]);
-        json_array_close(w);
-}
-
 /* The CXL identity [Match] can name (daxhp.d(5)); only for a CXL region's device. */
 static void json_cxl(JsonWriter *w, const DeviceInfo *d) {
         if (!d->cxl_region)

@@ -23,6 +23,7 @@ import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from vm import VM, StepFailed, Timeout, VMDied, guest_args  # noqa: E402
+import fleet  # noqa: E402
 
 BUS = "org.daxhp1"
 MGR = "/org/daxhp1"
@@ -709,6 +710,13 @@ echo "setstate $(tr '\n' ' ' </tmp/setstate.out)"
         check(self.kernel_view(dev)["blocks"] == before["blocks"], "a refused set changed the kernel state")
         check(self.dprops(dev, "State")["State"] == state, "a refused set changed the device")
 
+    def step11(self):
+        """Fleet (issue 14): daxhp-orchestrate list/drain/unplug, node-exporter scrape, NFD file."""
+        try:
+            fleet.step(self)
+        except fleet.FleetFail as e:
+            raise Fail(str(e))
+
     # ---- driver --------------------------------------------------------------
     def run_step(self, n, fn):
         name = (fn.__doc__ or fn.__name__).strip().splitlines()[0]
@@ -746,7 +754,7 @@ def main():
     elif a.flavour in ("stock", "pristine"):
         steps = [1, 2, 9]
     else:
-        steps = [1, 2, 3, 4, 5, 6, 7, 8, 10]
+        steps = [1, 2, 3, 4, 5, 6, 7, 8, 10, 11]
     vm = VM(a.image, a.kernel, a.initrd, a.append, [a.overlay], workdir=a.workdir,
             name=a.flavour, verbose=a.verbose)
     sc = Scenario(vm, a.flavour)

@@ -13,6 +13,11 @@ a write(2) from the daemon behaves like the real attribute:
       injected failure (inject())                        -> that errno, state rolled back
       writer signalled during a slow step (delay())     -> EINTR, state rolled back
   * writing the current state is a successful no-op;
+  * an online type from "offline" (bound under the offline policy, or a
+    block offlined by another actor) onlines the offline blocks in place,
+    as the revised series does (EBUSY if online blocks are in another kind
+    of zone); with `hotplug_direct_online = False` it is EBUSY, as in the
+    series before that revision (v5);
   * reads always return the live state; with set_read_blocks() they wait
     while a transition of the device runs (the series' attribute read takes
     the device lock).
@@ -24,6 +29,12 @@ daemon's single global queue must make impossible.
 
 Drift: `drift(dev, i, 'offline')` toggles one block like another actor
 (memoryN/state rewritten + "offline"/"online" uevent).
+
+Linux 7.3 (`add_device(attr='state')`): the attribute is the last value
+written (stale after per-block changes, a write of it a no-op even then),
+an online type is accepted only from "unplugged" (EBUSY otherwise), and the
+memoryN/state files are served like a stock kernel's (below), since 7.3
+lets anyone change the blocks.
 
 Stock kernels (`add_device(attr=None)`): kmem-bound devices have neither
 attribute, and each memoryN/state is a FUSE file that plays
@@ -167,7 +178,7 @@ class DriverFile:
 
 
 class FakeKernel:
-    def __init__(self, online_reports='online'):
+    def __init__(self, online_reports='online', hotplug_direct_online=True):
         self.tb = UMockdev.Testbed.new()
         self.root = self.tb.get_root_dir()
         self.sys = self.tb.get_sys_dir()
@@ -180,6 +191,7 @@ class FakeKernel:
         self.uevents = []                    # (action, devpath) in send order
         self.next_phys = 32                  # memory above 4 GiB
         self.online_reports = online_reports
+        self.hotplug_direct_online = hotplug_direct_online
         self.send_uevents = True
         self.cond = threading.Condition(self.lock)
         mem = os.path.join(self.sys, 'devices/system/memory')
@@ -200,6 +212,7 @@ class FakeKernel:
                 self.driver_files.append(minifuse.FileServer(os.path.join(d, f), h, mode=0o200))
         self.binds = []                      # (driver, file, device, errno)
         self._parents = set()
+        self._cxl_endpoints = []             # endpoint decoders, one per CXL memdev
         # Processes under the preload see only the testbed below /sys; let
         # sd-bus still read callers' cgroups (SD_BUS_CREDS_UNIT/AUGMENT).
         os.makedirs(os.path.join(self.sys, 'fs'), exist_ok=True)
@@ -258,9 +271,61 @@ class FakeKernel:
             with open(os.path.join(d, k), 'w') as f:
                 f.write('%s\n' % v)
 
+    def _add_cxl_memdev(self, serial, host_bridge):
+        """A CXL memdev below its host bridge and the endpoint port whose
+        decoder a region targets; returns the endpoint decoder's name."""
+        n = len(self._cxl_endpoints)
+        hb = '/devices/pci0000:%02x' % host_bridge
+        mem = '%s/0000:%02x:00.0/0000:%02x:00.0/mem%d' % (hb, host_bridge, host_bridge + 1, n)
+        for p in (hb, hb + '/0000:%02x:00.0' % host_bridge, os.path.dirname(mem)):
+            self._add_parent(p, 'pci')
+        self._add(['P: ' + mem, 'E: SUBSYSTEM=cxl', 'E: DEVTYPE=cxl_memdev', 'A: serial=%#x' % serial])
+        port = '/devices/platform/ACPI0017:00/root0/port%d' % (n + 1)
+        self._add_parent(port, 'cxl', 'E: DEVTYPE=cxl_port\n')
+        endpoint = port + '/endpoint%d' % (n + 3)
+        self._add_parent(endpoint, 'cxl', 'E: DEVTYPE=cxl_port\n')
+        os.symlink(os.path.relpath(os.path.join(self.sys, mem.lstrip('/')),
+                                   os.path.join(self.sys, endpoint.lstrip('/'))),
+                   os.path.join(self.sys, endpoint.lstrip('/'), 'uport'))
+        decoder = 'decoder%d.0' % (n + 3)
+        ddir = os.path.join(self.sys, endpoint.lstrip('/'), decoder)
+        os.makedirs(ddir)
+        bus = os.path.join(self.sys, 'bus/cxl/devices')
+        os.makedirs(bus, exist_ok=True)
+        os.symlink(os.path.relpath(ddir, bus), os.path.join(bus, decoder))
+        self._cxl_endpoints.append(decoder)
+        return decoder
+
+    def _add_cxl_region(self, region, root_decoder, memdevs):
+        """drivers/cxl's tree: ACPI0017 root, root decoder, region (targets =
+        endpoint decoders of the memdevs, (serial, host bridge) pairs),
+        dax_region; returns the dax device's parent."""
+        self._add_parent('/devices/platform/ACPI0017:00', 'platform', 'E: DRIVER=cxl_acpi\n')
+        self._add_parent('/devices/platform/ACPI0017:00/root0', 'cxl')
+        rd = '/devices/platform/ACPI0017:00/root0/' + root_decoder
+        self._add_parent(rd, 'cxl', 'E: DEVTYPE=cxl_decoder_root\n')
+        targets = [self._add_cxl_memdev(sn, hb) for sn, hb in memdevs]
+        reg = rd + '/region' + region
+        self._add_parent(reg, 'cxl', 'E: DEVTYPE=cxl_region\nE: DRIVER=cxl_region\n')
+        rdir = os.path.join(self.sys, reg.lstrip('/'))
+        attrs = {'interleave_ways': len(targets), 'mode': 'ram'}
+        attrs.update(('target%d' % i, t) for i, t in enumerate(targets))
+        for k, v in attrs.items():
+            with open(os.path.join(rdir, k), 'w') as f:
+                f.write('%s\n' % v)
+        parent = reg + '/dax_region' + region
+        self._add_parent(parent, 'cxl', 'E: DEVTYPE=cxl_dax_region\nE: DRIVER=cxl_dax_region\n')
+        return parent
+
     def add_device(self, name=None, provider='hmem', size=1 << 30, target_node=1,
-                   state='unplugged', attr='hotplug', mode='system-ram', uevent=True):
-        """Add a dax device. mode: 'system-ram' (bound to kmem) or 'devdax'."""
+                   state='unplugged', attr='hotplug', mode='system-ram', uevent=True,
+                   root_decoder='decoder0.0', memdevs=((0x1001, 0x0c),), bind=True):
+        """Add a dax device. mode: 'system-ram' (bound to kmem) or 'devdax'.
+        provider 'cxl': a region below root_decoder over memdevs, (serial,
+        host bridge bus number) pairs in interleave order. Like the kernel,
+        the uevents are "add", the blocks' "add", then "bind" when the
+        driver's probe is over; bind=False stops before the "bind" (the
+        probe still running: finish_probe() ends it)."""
         with self.lock:
             region = str(len({d.region for d in self.devices.values()}))
             if name is None:
@@ -278,6 +343,9 @@ class FakeKernel:
                 self._add_parent(reg, 'nd', 'E: DEVTYPE=nd_pmem\nE: DRIVER=nd_region\n')
                 parent = reg + '/' + name
                 self._add_parent(parent, 'nd', 'E: DEVTYPE=nd_dax\nE: DRIVER=dax_pmem\n')
+                devpath = parent + '/' + name
+            elif provider == 'cxl':
+                parent = self._add_cxl_region(region, root_decoder, memdevs)
                 devpath = parent + '/' + name
             else:
                 raise ValueError(provider)
@@ -327,7 +395,22 @@ class FakeKernel:
                 if state != 'unplugged':
                     for b in dev.blocks():
                         self._uevent('/devices/system/memory/' + b, 'add')
+                if bind:
+                    self._uevent(devpath, 'bind')
             return dev
+
+    def finish_probe(self, name, online=None):
+        """End the probe of a device added with bind=False: kmem onlines
+        every block as `online` says (the kernel's auto-online policy, e.g.
+        'online_movable'; None: leaves them), then the "bind" uevent."""
+        with self.lock:
+            dev = self.devices[name]
+            if online:
+                dev.state = online
+                for i in range(dev.nblocks):
+                    self._set_block(dev, i, True, online)
+                    self._uevent('/devices/system/memory/memory%d' % (dev.phys_start + i), 'online')
+            self._uevent(dev.devpath, 'bind')
 
     def remove_device(self, name):
         with self.lock:
@@ -373,7 +456,7 @@ class FakeKernel:
         os.unlink(os.path.join(d, 'subsystem'))
         os.symlink('../../../../bus/memory', os.path.join(d, 'subsystem'))
         os.symlink('../../node/node%d' % dev.target_node, os.path.join(d, 'node%d' % dev.target_node))
-        if self._stock(dev):
+        if self._block_files(dev):
             dev.block_online[i] = self._zones(True, state) if online else None
             dev.block_fuse[i] = minifuse.FileServer(os.path.join(d, 'state'), BlockStateFile(dev, i))
 
@@ -381,6 +464,11 @@ class FakeKernel:
     def _stock(dev):
         """A kmem device of a kernel with neither hotplug nor state: per-block only."""
         return dev.kmem_attr is None and dev.driver == 'kmem'
+
+    @staticmethod
+    def _block_files(dev):
+        """memoryN/state served with the kernel's rules: stock kernels and 7.3."""
+        return dev.kmem_attr in (None, 'state') and dev.driver == 'kmem'
 
     def _remove_block(self, dev, i):
         n = dev.phys_start + i
@@ -409,7 +497,7 @@ class FakeKernel:
     def block_states(self, name):
         dev = self.devices[name]
         out = []
-        if self._stock(dev):
+        if self._block_files(dev):
             with self.lock:
                 return [None if i not in dev.block_fuse else
                         'offline' if dev.block_online.get(i) is None else 'online'
@@ -431,6 +519,8 @@ class FakeKernel:
     # reported state ---------------------------------------------------------
     def _reported(self, dev):
         with self.lock:
+            if dev.attr == 'state':
+                return dev.state            # 7.3: what was written last
             if dev.drifted and dev.state != 'unplugged':
                 return 'offline'
             if dev.state == 'online' and self.online_reports != 'online':
@@ -485,10 +575,9 @@ class FakeKernel:
             return errno.EINVAL
         with self.lock:
             cur = self._reported(dev)
-            if cur == value and not dev.drifted:
-                return 0
-            if cur in ONLINE_TYPES and value in ONLINE_TYPES:
-                return errno.EBUSY
+            err = self._refuse(dev, cur, value)
+            if err is not None:
+                return err
             inject = None
             for k, (e, target) in enumerate(dev.inject):
                 if target is None or target == value:
@@ -497,6 +586,27 @@ class FakeKernel:
         if value == 'unplugged':
             return self._unplug(dev, req, inject)
         return self._online(dev, value, req, inject)
+
+    def _refuse(self, dev, cur, value):
+        """The errno (or 0, a no-op) the attribute answers at once; None to go ahead."""
+        if dev.attr == 'state':
+            if cur == value:
+                return 0
+            if value in ONLINE_TYPES and cur != 'unplugged':
+                return errno.EBUSY      # 7.3: "only allowed from the unplugged state"
+            return None
+        if cur == value and not dev.drifted:
+            return 0
+        if cur in ONLINE_TYPES and value in ONLINE_TYPES:
+            return errno.EBUSY
+        if cur == 'offline' and value in ONLINE_TYPES:
+            if not self.hotplug_direct_online:
+                return errno.EBUSY      # v5: online types only from unplugged
+            # the blocks still online are in dev.state's zone
+            if dev.drifted and value != 'online' and \
+                    self._zones(True, dev.state) != self._zones(True, value):
+                return errno.EBUSY
+        return None
 
     def _unplug(self, dev, req, inject):
         with self.lock:

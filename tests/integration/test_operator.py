@@ -454,6 +454,45 @@ class TestOperator(worldmod.WorldTestCase):
         finally:
             shutil.rmtree('/run/daxhp.d', ignore_errors=True)
 
+    def test_status_shows_cxl_identity(self):
+        """daxhpctl status DEV names a CXL region's hardware (region, root
+        decoder, memdevs with serials and host bridges), as text and as the
+        D-Bus properties in --json; a device that is not CXL says so."""
+        w = self.world(policies={'50-cxl.conf': '[Match]\nProvider=cxl\nMemdevSerial=0x1002\n\n'
+                                                '[Policy]\nState=unplugged\n'})
+        w.fk.add_device('dax0.0', provider='cxl', state='online_movable', target_node=2,
+                        root_decoder='decoder0.0', memdevs=((0x1001, 0x0c),))
+        w.fk.add_device('dax1.0', provider='cxl', state='online_movable', target_node=3,
+                        root_decoder='decoder0.2', memdevs=((0x2001, 0x0c), (0x1002, 0xde)))
+        w.fk.add_device('dax2.0', provider='hmem', state='unplugged')
+        w.start_daemon()
+        # The interleaved region matches by the serial of its second memdev.
+        w.wait_device('dax1.0', State='unplugged', Transition='idle')
+        r = w.ctl('status', 'dax1.0', 'dax0.0', 'dax2.0')
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn('\n    Provider: cxl\n'
+                      '         Cxl: region1, root decoder decoder0.2\n'
+                      '              mem1 serial 0x2001, host bridge pci0000:0c\n'
+                      '              mem2 serial 0x1002, host bridge pci0000:de\n'
+                      '        Mode: system-ram\n', r.stdout)
+        self.assertIn('\n         Cxl: region0, root decoder decoder0.0\n'
+                      '              mem0 serial 0x1001, host bridge pci0000:0c\n', r.stdout)
+        self.assertIn('\n    Provider: hmem\n         Cxl: -\n', r.stdout)
+        out = w.ctl('--json', 'status', 'dax1.0', 'dax2.0').stdout.splitlines()
+        one, hmem = (strict_json(l) for l in out)
+        self.assertEqual({k: v for k, v in one.items() if k.startswith('Cxl')},
+                         {'CxlRegion': 'region1', 'CxlRootDecoder': 'decoder0.2',
+                          'CxlMemdevs': ['mem1', 'mem2'], 'CxlSerials': ['0x2001', '0x1002'],
+                          'CxlHostBridges': ['pci0000:0c', 'pci0000:de']})
+        self.assertEqual((one['Provider'], one['TargetNode'], one['PolicyFile'].endswith('50-cxl.conf')),
+                         ('cxl', 3, True))
+        self.assertEqual({k: v for k, v in hmem.items() if k.startswith('Cxl')},
+                         {'CxlRegion': '', 'CxlRootDecoder': '', 'CxlMemdevs': [], 'CxlSerials': [],
+                          'CxlHostBridges': []})
+        listed = {d['Name']: d for d in strict_json(w.ctl('--json', 'list').stdout)}
+        self.assertEqual(listed['dax0.0']['CxlSerials'], ['0x1001'])
+        self.assertEqual(w.fk.state('dax0.0'), 'online_movable')
+
 
 if __name__ == '__main__':
     unittest.main()

@@ -62,6 +62,12 @@ class World:
         self.daemon = None
         self.pids = []
         self.daemon_log = os.path.join(self.tmp, 'daxhpd.log')
+        # The fleet files (test_fleet.py) go below tmp, never to the host's
+        # /var/lib/prometheus or /etc/kubernetes.
+        self.metrics_file = os.path.join(self.tmp, 'node-exporter', 'daxhp.prom')
+        self.nfd_file = os.path.join(self.tmp, 'nfd', 'features.d', 'daxhp')
+        os.makedirs(os.path.dirname(self.metrics_file))
+        os.makedirs(os.path.dirname(self.nfd_file))
         self.monitors = []
 
     # host -------------------------------------------------------------------
@@ -97,7 +103,8 @@ class World:
         log = open(self.daemon_log, 'a')
         cmd = [DAXHPD, '--log-target=journal'] + (['--debug'] if debug else []) + [
                '--policy-dir=' + self.policy_dir, '--state-dir=' + self.state_dir,
-               '--host-root=' + self.host_root]
+               '--host-root=' + self.host_root, '--metrics-file=' + self.metrics_file,
+               '--nfd-file=' + self.nfd_file]
         if VALGRIND:
             # one log per process: the forked step workers get their own
             cmd = VALGRIND_ARGS + ['--log-file=' + os.path.join(self.tmp, 'valgrind.%p.log')] + cmd
