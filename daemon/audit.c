@@ -7,6 +7,8 @@
 #include <string.h>
 #include <sys/uio.h>
 #include <syslog.h>
+/* An audit record is about a device, not about a line of audit.c. */
+#define SD_JOURNAL_SUPPRESS_LOCATION 1
 #include <systemd/sd-journal.h>
 
 #include "audit.h"

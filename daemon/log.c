@@ -8,6 +8,9 @@
 #include <stdint.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+/* Our records name the caller's file and line (log.h): not sd-journal's own,
+ * which would add a second CODE_FILE= pointing here. */
+#define SD_JOURNAL_SUPPRESS_LOCATION 1
 #include <systemd/sd-journal.h>
 
 #include "log.h"
@@ -90,10 +93,17 @@ int log_internal(int level, int error, const char *file, int line, const char *f
 
         if (log_forward_fd >= 0)
                 log_forward(level, error, msg);
-        else if (log_target == LOG_TARGET_JOURNAL)
+        else if (log_target == LOG_TARGET_JOURNAL && error > 0)
                 sd_journal_send("MESSAGE=%s", msg,
                                 "PRIORITY=%i", level,
                                 "ERRNO=%i", error,
+                                "CODE_FILE=%s", file,
+                                "CODE_LINE=%i", line,
+                                NULL);
+        else if (log_target == LOG_TARGET_JOURNAL)
+                /* No ERRNO=0: journalctl would show "errno 0" for every ordinary line. */
+                sd_journal_send("MESSAGE=%s", msg,
+                                "PRIORITY=%i", level,
                                 "CODE_FILE=%s", file,
                                 "CODE_LINE=%i", line,
                                 NULL);

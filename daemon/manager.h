@@ -47,6 +47,7 @@ struct Manager {
         SafetyVerdict refusal;          /* why the last step was refused (manager-safety.c) */
 
         PolicySet *policies;
+        usec_t policy_loaded_usec;      /* CLOCK_REALTIME when the policy was (re)loaded */
         Device **devices;               /* sorted by name */
         size_t n_devices;
         size_t last_block_owner;        /* index of the device the last block event belonged to */

@@ -110,6 +110,8 @@ struct PolicyFile {
         Cond match[_MATCH_KEY_MAX];
         Policy policy;
         bool state_set;
+        bool has_match_section;         /* a [Match] header in the file or a drop-in, even empty */
+        unsigned first_section_line;    /* of the main file, for the warning when it has none */
 };
 
 int policy_file_new(const char *path, PolicyFile **ret);

@@ -153,9 +153,12 @@ static bool check_line(ParseContext *c, const char *s, size_t len) {
                 }
 
                 size_t n = (size_t) (close - s - 1);
-                if (n == 5 && memcmp(s + 1, "Match", 5) == 0)
+                if (c->file->first_section_line == 0)
+                        c->file->first_section_line = c->line;
+                if (n == 5 && memcmp(s + 1, "Match", 5) == 0) {
                         c->section = SECTION_MATCH;
-                else if (n == 6 && memcmp(s + 1, "Policy", 6) == 0)
+                        c->file->has_match_section = true;
+                } else if (n == 6 && memcmp(s + 1, "Policy", 6) == 0)
                         c->section = SECTION_POLICY;
                 else {
                         parse_error(c, "Unknown section [%.*s]", (int) n, s + 1);

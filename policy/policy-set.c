@@ -269,6 +269,14 @@ static int load_unit(PolicySet *set, const Candidate *main, const Candidate *dro
                 return 0;
         }
 
+        /* As networkd: a forgotten [Match] must not silently take every device. */
+        if (!f->has_match_section) {
+                r = diagnostics_add(&set->diag, POLICY_DIAGNOSTIC_WARNING, f->path, f->first_section_line,
+                                    "No [Match] section: this file matches every device. Add an empty "
+                                    "[Match] section if that is what you mean");
+                if (r < 0)
+                        return r;
+        }
         r = check_shadowed(set, f);
         if (r < 0)
                 return r;

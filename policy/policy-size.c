@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
-/* Size= values: "4G", "4G..64G", "..1T", "512M..". Suffixes are powers of
- * 1024 (K, M, G, T, P, E, optionally followed by "iB"; a bare "B" is bytes). */
+/* Size= values: "4G", "1.5G", "4G..64G", "..1T", "512M..". Suffixes are powers of
+ * 1024 (K, M, G, T, P, E, optionally followed by "iB" or "B"; a bare "B" is
+ * bytes), as systemd parses sizes. */
 
 #include <ctype.h>
 #include <errno.h>
@@ -13,7 +14,8 @@
 
 int parse_size(const char *s, uint64_t *ret) {
         static const char suffixes[] = "KMGTPE";
-        uint64_t v = 0, mult = 1;
+        uint64_t v = 0, frac = 0, frac_div = 1, mult = 1;
+        unsigned __int128 total;
         const char *p;
 
         if (!isdigit((unsigned char) *s))
@@ -23,21 +25,34 @@ int parse_size(const char *s, uint64_t *ret) {
                         return -ERANGE;
                 v = v * 10 + (uint64_t) (*s - '0');
         }
-
+        /* "1.5G", as systemd: the fraction of the unit, rounded down to a byte. */
+        if (*s == '.') {
+                s++;
+                if (!isdigit((unsigned char) *s))
+                        return -EINVAL;
+                for (; isdigit((unsigned char) *s); s++)
+                        if (frac_div < UINT64_C(1000000000000000000)) {
+                                frac = frac * 10 + (uint64_t) (*s - '0');
+                                frac_div *= 10;
+                        }
+        }
         if (*s && (p = strchr(suffixes, *s))) {
                 for (const char *q = suffixes; q <= p; q++)
                         mult *= 1024;
                 s++;
+                /* "G", "GiB" and "GB" all mean 1024^3, as in systemd's MemoryMax= */
                 if (strncmp(s, "iB", 2) == 0)
                         s += 2;
+                else if (*s == 'B')
+                        s++;
         } else if (*s == 'B')
                 s++;
         if (*s)
                 return -EINVAL;
-
-        if (v != 0 && mult > UINT64_MAX / v)
+        total = (unsigned __int128) v * mult + (unsigned __int128) frac * mult / frac_div;
+        if (total > UINT64_MAX)
                 return -ERANGE;
-        *ret = v * mult;
+        *ret = (uint64_t) total;
         return 0;
 }
 

@@ -39,6 +39,10 @@ static const struct {
         { "weeks",   604800 * USEC_PER_SEC },
         { "week",    604800 * USEC_PER_SEC },
         { "w",       604800 * USEC_PER_SEC },
+        { "years",   31557600 * USEC_PER_SEC },
+        { "year",    31557600 * USEC_PER_SEC },
+        { "y",       31557600 * USEC_PER_SEC },
+        { "M",       2629800 * USEC_PER_SEC },
         { "usec",    1 },
         { "us",      1 },
         { "\xc2\xb5s", 1 },
@@ -94,6 +98,8 @@ int parse_timespan(const char *s, uint64_t *ret_usec) {
                 if (!digits)
                         return -EINVAL;
 
+                const char *after_number = s;
+
                 while (*s == ' ' || *s == '\t')
                         s++;
 
@@ -107,10 +113,13 @@ int parse_timespan(const char *s, uint64_t *ret_usec) {
                                 break;
                         }
                 }
+                /* As systemd's parse_sec(): a number without a unit is seconds,
+                 * anywhere ("1min30" is 90 s). */
                 if (!found && isalpha((unsigned char) *s))
                         return -EINVAL;
-                if (!found && any)
-                        return -EINVAL; /* "1min 30" is ambiguous: require a unit after the first */
+                /* ... but "12.34.56" is no time span. */
+                if (!found && *after_number && !isspace((unsigned char) *after_number))
+                        return -EINVAL;
 
                 if (mul_add(&total, whole, unit) < 0)
                         return -ERANGE;

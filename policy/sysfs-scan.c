@@ -57,6 +57,59 @@ static int read_uevent(const char *dir, char ***ret) {
         return 0;
 }
 
+/* KEY=VALUE into l: replaces the entry for KEY if there is one. */
+static int property_set(char ***l, const char *kv) {
+        size_t k = strcspn(kv, "=");
+
+        for (char **p = *l; p && *p; p++)
+                if (strncmp(*p, kv, k + 1) == 0) {
+                        char *t = strdup(kv);
+
+                        if (!t)
+                                return -ENOMEM;
+                        free(*p);
+                        *p = t;
+                        return 0;
+                }
+        return strv_extend(l, kv);
+}
+
+/*
+ * udev's database entry of the device: the properties its rules set (E:
+ * lines) on top of the kernel's uevent ones, which is what udev_device's
+ * property list and `udevadm info` show. It lives beside the sysfs tree:
+ * /sys -> /run/udev/data, a fixture's DIR/sys -> DIR/run/udev/data. The
+ * entry is named by the device number (c252:0) or, without one, +dax:NAME.
+ */
+static int read_udev_db(const char *root, const char *real, const char *name, char ***props) {
+        _cleanup_free_ char *base = NULL, *dev = NULL, *p = NULL, *line = NULL;
+        _cleanup_fclose_ FILE *f = NULL;
+        size_t n = 0;
+
+        if (!endswith(root, "/sys") && !streq(root, "/sys"))
+                return 0;
+        base = strndup(root, strlen(root) - strlen("sys"));
+        if (!base)
+                return -ENOMEM;
+        if (read_attr(real, "dev", &dev) >= 0)
+                p = strdup_printf("%srun/udev/data/c%s", base, dev);
+        else
+                p = strdup_printf("%srun/udev/data/+dax:%s", base, name);
+        if (!p)
+                return -ENOMEM;
+        f = fopen(p, "re");
+        if (!f)
+                return 0; /* no udev, or never processed: the uevent file is all there is */
+        while (getline(&line, &n, f) >= 0) {
+                line[strcspn(line, "\n")] = '\0';
+                if (strncmp(line, "E:", 2) != 0 || !strchr(line + 2, '='))
+                        continue;
+                if (property_set(props, line + 2) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
 static const char *provider_from_devpath(const char *devpath) {
         bool hmem = false, pmem = false, cxl = false;
         const char *p = devpath;
@@ -203,6 +256,8 @@ int dax_scan_device(const char *sysfs_root, const char *name, DeviceInfo *ret) {
 
         r = read_uevent(real, &d.properties);
         if (r == -ENOMEM)
+                goto oom;
+        if (read_udev_db(root, real, name, &d.properties) < 0)
                 goto oom;
 
         if (d.provider && streq(d.provider, "cxl") && dax_scan_cxl(root, real, &d) < 0)

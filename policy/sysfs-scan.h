@@ -17,8 +17,10 @@
  *             none -> "unbound", any other driver -> its name
  * cxl_*       for a CXL region's device: region name, root decoder, and per
  *             target memdev, serial, host bridge (sysfs-cxl.h)
- * properties  the KEY=VALUE lines of the device's "uevent" file (udev's own
- *             database is not read offline), NULL if unreadable
+ * properties  the KEY=VALUE lines of the device's "uevent" file, then the
+ *             properties udev's rules set (E: lines of its database entry,
+ *             /run/udev/data/c<dev> or +dax:<name>, beside the sysfs root:
+ *             /sys -> /run/udev, DIR/sys -> DIR/run/udev), NULL if unreadable
  */
 
 #include <stddef.h>

@@ -1,7 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # wait-online.sh DEV ZONE TIMEOUT_S: wait until every memory block of dax device
-# DEV is online in ZONE (Movable|Normal); prints seconds since T0_NS (env).
+# DEV is online in ZONE (Movable|Normal); prints milliseconds since T0_NS (env).
+# Not `daxhpctl wait`: the same kernel-side yardstick must time the daxctl
+# baseline, where no daxhpd runs (operators order on daxhp-wait-online.service).
 dev=$1 zone=$2 limit=$3
 d=/sys/bus/dax/devices/$dev
 bs=$((0x$(cat /sys/devices/system/memory/block_size_bytes)))

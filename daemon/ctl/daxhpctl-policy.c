@@ -6,12 +6,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "daxhpctl-bus.h"
 #include "daxhpctl-output.h"
 #include "daxhpctl-policy.h"
 #include "macro.h"
 #include "policy.h"
+#include "policy-util.h"
 #include "sysfs-scan.h"
 
 #define POLICY_DIRS_MAX 16
@@ -340,6 +342,45 @@ static int live_fetch(const Options *o, const char *name, DeviceProps *one, Devi
         return 1;
 }
 
+/*
+ * The files of set modified after daxhpd read its policy (PolicyLoadedUSec):
+ * what explain shows from disk is then not what the daemon decides with.
+ * Empty when --offline, without a daemon, or when it cannot say.
+ */
+static int live_stale_files(const Options *o, const PolicySet *set, char ***ret) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_strv_free_ char **l = NULL;
+        uint64_t loaded = 0;
+        int r;
+
+        *ret = NULL;
+        if (o->offline)
+                return 0;
+        r = bus_open_daemon(&bus);
+        if (r <= 0)
+                return r;
+        if (sd_bus_get_property_trivial(bus, DAXHP_BUS_NAME, DAXHP_MANAGER_PATH, DAXHP_MANAGER_INTERFACE,
+                                        "PolicyLoadedUSec", NULL, 't', &loaded) < 0 || loaded == 0)
+                return 0;
+        for (size_t i = 0; i < policy_set_n_files(set); i++) {
+                const PolicyFile *f = policy_set_file(set, i);
+
+                for (size_t j = 0; j <= policy_file_n_dropins(f); j++) {
+                        const char *path = j == 0 ? policy_file_path(f) : policy_file_dropin(f, j - 1);
+                        struct stat st;
+
+                        if (stat(path, &st) < 0)
+                                continue;
+                        if ((uint64_t) st.st_mtim.tv_sec * 1000000 + (uint64_t) st.st_mtim.tv_nsec / 1000 <= loaded)
+                                continue;
+                        if (strv_extend(&l, path) < 0)
+                                return -ENOMEM;
+                }
+        }
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
 static int live_device(const Options *o, const char *name, DeviceProps *ret) {
         return live_fetch(o, name, ret, NULL);
 }
@@ -394,6 +435,7 @@ int verb_explain(int argc, char *argv[], bool json) {
         Options o = { .root = "/sys", .json = json };
         DeviceInfo dev = { .target_node = -1 };
         DeviceProps live = { .target_node = -1 };
+        _cleanup_strv_free_ char **stale = NULL;
         const PolicyFile *decider = NULL;
         char buf[256];
         int r, has_live;
@@ -422,6 +464,9 @@ int verb_explain(int argc, char *argv[], bool json) {
         if (r < 0)
                 goto finish;
         r = has_live = live_device(&o, name, &live);
+        if (r < 0)
+                goto finish;
+        r = live_stale_files(&o, set, &stale);
         if (r < 0)
                 goto finish;
 
@@ -484,6 +529,11 @@ int verb_explain(int argc, char *argv[], bool json) {
                 if (has_live) {
                         json_key(&w, "Live");
                         json_live(&w, &live);
+                        json_key(&w, "StaleFiles");
+                        json_array_open(&w);
+                        for (char **f = stale; f && *f; f++)
+                                json_string(&w, *f);
+                        json_array_close(&w);
                 }
                 json_object_close(&w);
                 json_end(&w);
@@ -500,6 +550,9 @@ int verb_explain(int argc, char *argv[], bool json) {
                 printf("Action:   %s\n", plan_action(&dev, p, buf, sizeof(buf)));
                 if (has_live)
                         print_live(stdout, &live);
+                for (char **f = stale; f && *f; f++)
+                        printf("Note: %s changed after daxhpd loaded its policy: daxhpd still holds the old "
+                               "version (apply it with: daxhpctl reload).\n", *f);
         }
         r = 0;
 

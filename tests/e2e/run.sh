@@ -6,7 +6,7 @@
 #
 #   tests/e2e/run.sh [--kernel patched|stock|mainline|all] [--steps 1,2,..] [-v]
 #
-#   patched   kernel/build.sh's bzImage (this project's series): steps 1-8
+#   patched   kernel/build.sh's bzImage (this project's series): steps 1-8, 10
 #   stock     Debian's linux-image-amd64 from the guest rootfs:   steps 1,2,9
 #   pristine  kernel/build.sh --no-series (7.2, all built in):      steps 1,2,9
 #   mainline  Linux 7.3 without the series (upstream `state`):     steps 1-8;

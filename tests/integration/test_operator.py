@@ -7,10 +7,12 @@ daxhpd on a private bus against the fake kernel.
 Run one test:   test_operator.py TestOperator.test_read_only_verbs_do_not_activate
 """
 
+import errno
 import json
 import os
 import pty
 import select
+import shutil
 import signal
 import stat
 import subprocess
@@ -373,6 +375,84 @@ class TestOperator(worldmod.WorldTestCase):
                           r.stderr)
             self.assertNotIn('Rejected send message', r.stderr)
         self.assertEqual(w.fk.writes, [])
+
+    def test_journal_fields_once_and_no_errno_zero(self):
+        w = self.world(policies={'50-x.conf': '[Match]\nName=dax0.0\n[Policy]\nState=online_movable\n'})
+        w.fk.add_device('dax0.0', provider='hmem', state='unplugged')
+        w.start_daemon()
+        w.wait_device('dax0.0', State='online_movable', Transition='idle')
+        # a line with an errno, to see ERRNO= where it belongs
+        w.fk.inject_error('dax0.0', errno.EBUSY)
+        w.ctl('set', 'dax0.0', 'online_kernel')
+        recs = self.audit()
+        self.assertTrue(recs)
+        for r in recs:
+            for field in ('CODE_FILE', 'CODE_LINE', 'ERRNO'):
+                self.assertNotIsInstance(r.get(field), list, '%s twice: %s' % (field, r))
+            self.assertNotEqual(r.get('ERRNO'), '0', r)
+            if 'CODE_FILE' in r:
+                self.assertRegex(r['CODE_FILE'], r'^daemon/[a-z-]+\.c$', r)
+        running = [r for r in recs if r['MESSAGE'].startswith('daxhpd ') and ' running' in r['MESSAGE']]
+        self.assertTrue(running and 'ERRNO' not in running[0], running)
+        self.assertTrue(any(r.get('ERRNO') == str(errno.EBUSY) for r in recs),
+                        [r['MESSAGE'] for r in recs])
+
+    def test_property_match_reads_udev_database(self):
+        # A property only a udev rule set (not in the kernel's uevent file):
+        # udev keeps it in its database, /run/udev/data/+dax:NAME (no devnode
+        # in the fake kernel) -- this test's own /run.
+        os.makedirs('/run/udev/data', exist_ok=True)
+        with open('/run/udev/data/+dax:dax0.0', 'w') as f:
+            f.write('I:123\nE:ID_DAX_ROLE=fast tier\nE:DEVTYPE=overridden\nG:systemd\n')
+        try:
+            w = self.world(policies={'50-role.conf': '[Match]\nProperty="ID_DAX_ROLE=fast tier"\n'
+                                                    '[Policy]\nState=online_movable\n'})
+            w.fk.add_device('dax0.0', provider='hmem', state='unplugged')
+            w.fk.add_device('dax1.0', provider='hmem', state='unplugged')
+            w.start_daemon()
+            d = w.wait_device('dax0.0', State='online_movable', Transition='idle')
+            self.assertTrue(d['PolicyFile'].endswith('50-role.conf'), d)
+            self.assertEqual(w.devices()['dax1.0']['PolicyFile'], '')
+        finally:
+            os.unlink('/run/udev/data/+dax:dax0.0')
+
+    def test_explain_says_when_daemon_holds_old_policy(self):
+        # explain reads the default dirs from disk: /run/daxhp.d is one, and
+        # this test's /run is private; the daemon reads the same dir.
+        w = self.world()
+        w.policy_dir = '/run/daxhp.d'
+        os.makedirs(w.policy_dir, exist_ok=True)
+        path = os.path.join(w.policy_dir, '50-x.conf')
+        w.write_policy('50-x.conf', '[Match]\nName=dax0.0\n[Policy]\nState=online_movable\n')
+        try:
+            w.fk.add_device('dax0.0', provider='hmem', state='unplugged')
+            w.start_daemon()
+            w.wait_device('dax0.0', State='online_movable', Transition='idle')
+
+            def explain(*args):
+                env = w.fk.env(harness.clean_env(DBUS_SYSTEM_BUS_ADDRESS=w.bus.address))
+                r = subprocess.run([worldmod.DAXHPCTL] + list(args) + ['explain', 'dax0.0'],
+                                   capture_output=True, text=True, timeout=60, env=env)
+                self.assertEqual(r.returncode, 0, r.stderr)
+                return r.stdout
+
+            self.assertNotIn('changed after daxhpd loaded', explain())
+            self.assertEqual(json.loads(explain('--json'))['StaleFiles'], [])
+            # edited, not reloaded: explain shows the new file and says the daemon has the old one
+            time.sleep(0.05)
+            w.write_policy('50-x.conf', '[Match]\nName=dax0.0\n[Policy]\nState=online_kernel\n')
+            out = explain()
+            self.assertIn('Note: %s changed after daxhpd loaded its policy: daxhpd still holds the old '
+                          'version (apply it with: daxhpctl reload).' % path, out)
+            self.assertEqual(json.loads(explain('--json'))['StaleFiles'], [path])
+            self.assertEqual(w.device('dax0.0')['DesiredState'], 'online_movable')
+            # after the reload: nothing stale
+            r = w.ctl('reload')
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertNotIn('changed after daxhpd loaded', explain())
+            self.assertEqual(w.device('dax0.0')['DesiredState'], 'online_kernel')
+        finally:
+            shutil.rmtree('/run/daxhp.d', ignore_errors=True)
 
     def test_status_shows_cxl_identity(self):
         """daxhpctl status DEV names a CXL region's hardware (region, root

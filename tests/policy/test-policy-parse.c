@@ -83,8 +83,8 @@ static const struct {
           "t.conf:3: Invalid TimeoutSec= value '5 parsecs', expected a time span such as 30s, 2min, 500ms or infinity" },
         { "[Policy]\nState=devdax\nTimeoutSec=-1\n",
           "t.conf:3: Invalid TimeoutSec= value '-1', expected a time span such as 30s, 2min, 500ms or infinity" },
-        { "[Policy]\nState=devdax\nTimeoutSec=1min 30\n",
-          "t.conf:3: Invalid TimeoutSec= value '1min 30', expected a time span such as 30s, 2min, 500ms or infinity" },
+        { "[Policy]\nState=devdax\nTimeoutSec=1min 30 parsecs\n",
+          "t.conf:3: Invalid TimeoutSec= value '1min 30 parsecs', expected a time span such as 30s, 2min, 500ms or infinity" },
         { "[Policy]\nState=devdax\nTimeoutSec=99999999999999999999s\n",
           "t.conf:3: Invalid TimeoutSec= value '99999999999999999999s', expected a time span such as 30s, 2min, 500ms or infinity" },
         { "[Policy]\nState=devdax\nRetries=-1\n",
@@ -323,7 +323,26 @@ static void test_timespan_format(void) {
         ASSERT_EQ(policy_parse_timespan("s", &u), -EINVAL);
         ASSERT_EQ(policy_parse_timespan("1 2s", &u), 0); /* the first number may omit the unit... */
         ASSERT_EQ(u, 3 * USEC_PER_SEC);
-        ASSERT_EQ(policy_parse_timespan("5min 2", &u), -EINVAL); /* ...later ones may not */
+        /* as systemd's parse_sec(): a number without a unit is seconds, anywhere */
+        static const struct {
+                const char *text;
+                uint64_t usec;
+        } systemd[] = {
+                { "1min30", 90 * USEC_PER_SEC },
+                { "5min 2", 302 * USEC_PER_SEC },
+                { "2w", 14 * 86400 * USEC_PER_SEC },
+                { "1.5h", 5400 * USEC_PER_SEC },
+                { "1y", 31557600 * USEC_PER_SEC },
+                { "2M", 2 * 2629800 * USEC_PER_SEC },
+                { "1h30m", 5400 * USEC_PER_SEC },
+                { "300ms", 300 * USEC_PER_MSEC },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(systemd); i++) {
+                ASSERT_EQ(policy_parse_timespan(systemd[i].text, &u), 0);
+                ASSERT_EQ(u, systemd[i].usec);
+        }
+        ASSERT_EQ(policy_parse_timespan("1min30x", &u), -EINVAL);
+        ASSERT_EQ(policy_parse_timespan("1..2s", &u), -EINVAL);
 }
 
 static void test_sizes(void) {
@@ -345,6 +364,12 @@ static void test_sizes(void) {
                 { "4g", -EINVAL, 0, 0 },
                 { "G", -EINVAL, 0, 0 },
                 { "4G..", 0, UINT64_C(4) << 30, UINT64_MAX },
+                /* as systemd: "B" after the unit, fractions of the unit */
+                { "4GB", 0, UINT64_C(4) << 30, UINT64_C(4) << 30 },
+                { "1.5G", 0, UINT64_C(3) << 29, UINT64_C(3) << 29 },
+                { "0.5K..1.25M", 0, 512, UINT64_C(1310720) },
+                { "1.G", -EINVAL, 0, 0 },
+                { "4GBB", -EINVAL, 0, 0 },
                 { "4G...8G", -EINVAL, 0, 0 },
                 { "8G..4G", -ERANGE, 0, 0 },
         };

@@ -7,9 +7,9 @@
 #include "policy-internal.h"
 #include "test-util.h"
 
-#define MOVABLE "[Policy]\nState=online_movable\n"
-#define DEVDAX "[Policy]\nState=devdax\n"
-#define IGNORE "[Policy]\nState=ignore\n"
+#define MOVABLE "[Match]\n[Policy]\nState=online_movable\n"
+#define DEVDAX "[Match]\n[Policy]\nState=devdax\n"
+#define IGNORE "[Match]\n[Policy]\nState=ignore\n"
 
 static const DeviceInfo dax0 = { .name = "dax0.0", .region = "0", .target_node = 0, .mode = "devdax" };
 static const DeviceInfo dax1 = { .name = "dax1.0", .region = "1", .target_node = 1, .mode = "devdax" };
@@ -276,6 +276,28 @@ static void test_shadow_warnings(void) {
         tree_free(&t);
 }
 
+static void test_no_match_section_warns(void) {
+        Tree t;
+        tree_new(&t);
+        /* no [Match] at all: a warning at the first section, the file still works */
+        put(&t, 0, "10-forgot.conf", "# a comment\n\n[Policy]\nState=devdax\n");
+        /* an empty [Match], in the file or only in a drop-in, says it on purpose */
+        put(&t, 0, "20-all.conf", "[Match]\n[Policy]\nState=ignore\n");
+        put(&t, 0, "30-dropin.conf", "[Policy]\nState=ignore\n");
+        put(&t, 0, "30-dropin.conf.d/m.conf", "[Match]\nName=dax9.9\n");
+
+        PolicySet *s = load(&t);
+        _cleanup_free_ char *d = diags(&t, s);
+        ASSERT_STREQ(d,
+                     "W @/etc/10-forgot.conf:3: No [Match] section: this file matches every device. Add an empty [Match] section if that is what you mean\n"
+                     "W @/etc/20-all.conf: Never matches: earlier file @/etc/10-forgot.conf has an empty [Match] and decides every device\n"
+                     "W @/etc/30-dropin.conf: Never matches: earlier file @/etc/10-forgot.conf has an empty [Match] and decides every device");
+        ASSERT_EQ(policy_set_n_files(s), 3);
+        ASSERT_EQ(policy_set_n_errors(s), 0);
+        policy_set_free(s);
+        tree_free(&t);
+}
+
 static void test_load_paths(void) {
         Tree t;
         tree_new(&t);
@@ -358,6 +380,7 @@ int main(void) {
         test_dropins();
         test_rejection();
         test_shadow_warnings();
+        test_no_match_section_warns();
         test_load_paths();
         test_io_diagnostics();
         test_default_dirs();

@@ -276,7 +276,7 @@ static void test_verify(const char *pdir) {
         ASSERT_EQ(r, 0);
         ASSERT_STREQ(out, "4 files accepted, 0 rejected, 0 errors, 0 warnings.\n");
 
-        free(test_write(bad, "10-all.conf", "[Policy]\nState=devdax\n"));
+        free(test_write(bad, "10-all.conf", "[Match]\n[Policy]\nState=devdax\n"));
         free(test_write(bad, "20-bad.conf", "[Match]\nName=dax0.0\nSize=huge\n[Policy]\nState=devdax\n"));
         free(test_write(bad, "30-late.conf", "[Match]\nName=dax1.0\n[Policy]\nState=ignore\n"));
         out2 = run(verb_verify, &r, false, (char *[]) { "verify", bad, NULL });
