@@ -10,6 +10,7 @@
  */
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -83,23 +84,115 @@ void manager_device_event(Manager *m, Device *d) {
                 handle_drift(m, d, before);
 }
 
+/*
+ * A dax device's "add" uevent is sent before its driver's probe: kmem may be
+ * adding the memory and onlining it per the kernel's auto-online policy right
+ * now, and sysfs shows half of that (blocks still offline that the probe is
+ * about to online; on the series, no hotplug attribute yet). A plan made from
+ * it races the kernel: on the per-block fallback a kmem unbind planned for an
+ * "offline" device waits for the probe and then finds the blocks online, and
+ * kmem leaks them until reboot. So a new device is taken in when the kernel
+ * says its probe is over (the "bind" uevent, sent after the probe), or after
+ * MANAGER_ARRIVAL_TIMEOUT_USEC for a device no driver takes.
+ */
+static ssize_t pending_index(Manager *m, const char *name) {
+        for (size_t i = 0; i < m->n_pending; i++)
+                if (streq(m->pending[i]->name, name))
+                        return (ssize_t) i;
+        return -1;
+}
+
+static void pending_drop(Manager *m, size_t i) {
+        PendingArrival *p = m->pending[i];
+
+        memmove(m->pending + i, m->pending + i + 1, sizeof(PendingArrival *) * (m->n_pending - i - 1));
+        m->n_pending--;
+        sd_event_source_disable_unref(p->timer);
+        free(p->name);
+        free(p);
+}
+
+static void take_in(Manager *m, const char *name, usec_t received) {
+        Device *d;
+
+        if (manager_add_device(m, name, &d) < 0)
+                return;
+        /* Where arrival time goes: the transition's audit record starts at the "add" uevent. */
+        d->uevent_usec = received;
+        (void) manager_apply_device(m, d, NULL);
+}
+
+static int on_arrival_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
+        PendingArrival *p = userdata;
+        Manager *m = p->manager;
+        _cleanup_free_ char *name = strdup(p->name);
+        usec_t received = p->received;
+        ssize_t i = pending_index(m, p->name);
+
+        if (i >= 0)
+                pending_drop(m, (size_t) i);
+        if (!name)
+                return log_oom();
+        log_info("%s: no driver bound it within %" PRIu64 " s of its arrival, taking it in as it is.", name,
+                 MANAGER_ARRIVAL_TIMEOUT_USEC / USEC_PER_SEC);
+        take_in(m, name, received);
+        return 0;
+}
+
+static int pending_add(Manager *m, const char *name, usec_t received) {
+        _cleanup_free_ PendingArrival *p = NULL;
+        PendingArrival **n;
+        int r;
+
+        p = calloc(1, sizeof(PendingArrival));
+        if (!p)
+                return -ENOMEM;
+        p->manager = m;
+        p->received = received;
+        p->name = strdup(name);
+        if (!p->name)
+                return -ENOMEM;
+        n = realloc(m->pending, sizeof(PendingArrival *) * (m->n_pending + 1));
+        if (!n) {
+                free(p->name);
+                return -ENOMEM;
+        }
+        m->pending = n;
+        r = sd_event_add_time_relative(m->event, &p->timer, CLOCK_MONOTONIC, MANAGER_ARRIVAL_TIMEOUT_USEC, 0,
+                                       on_arrival_timeout, p);
+        if (r < 0) {
+                free(p->name);
+                return r;
+        }
+        m->pending[m->n_pending++] = TAKE_PTR(p);
+        log_debug("%s added, waiting for its driver's probe to end (bind).", name);
+        return 0;
+}
+
 static void handle_dax_event(Manager *m, const char *action, const char *name, usec_t received) {
         Device *d = manager_get_device(m, name);
+        ssize_t i = pending_index(m, name);
 
         if (streq(action, "remove")) {
+                if (i >= 0)
+                        pending_drop(m, (size_t) i);
                 manager_remove_device(m, name);
                 return;
         }
-        if (!d) {
-                /* "add", or any event for a device we have not seen yet. */
-                if (manager_add_device(m, name, &d) < 0)
-                        return;
-                /* Where arrival time goes: the transition's audit record starts here. */
-                d->uevent_usec = received;
-                (void) manager_apply_device(m, d, NULL);
+        if (d) {
+                manager_device_event(m, d);
                 return;
         }
-        manager_device_event(m, d);
+        if (i >= 0) {
+                /* Until the bind, what the probe does is the kernel's, not drift. */
+                if (!streq(action, "bind"))
+                        return;
+                received = m->pending[i]->received;
+                pending_drop(m, (size_t) i);
+        } else if (streq(action, "add") && pending_add(m, name, received) >= 0)
+                return;
+        /* A bind, or any event for a device we have not seen yet (or no memory to wait). */
+        take_in(m, name, received);
 }
 
 /* The device whose ranges hold memory block `name`, if any, and the block's number. */
@@ -214,6 +307,10 @@ int manager_udev_start(Manager *m) {
 }
 
 void manager_udev_stop(Manager *m) {
+        while (m->n_pending > 0)
+                pending_drop(m, m->n_pending - 1);
+        free(m->pending);
+        m->pending = NULL;
         m->monitor_source = sd_event_source_disable_unref(m->monitor_source);
         m->monitor = udev_monitor_unref(m->monitor);
         m->udev = udev_unref(m->udev);

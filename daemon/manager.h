@@ -21,6 +21,16 @@
 #include "queue.h"
 #include "safety.h"
 
+typedef struct Manager Manager;
+
+/* A dax device whose "add" uevent came, waiting for its driver's probe to end (manager-udev.c). */
+typedef struct PendingArrival {
+        Manager *manager;
+        char *name;
+        usec_t received;                /* CLOCK_MONOTONIC of the "add" uevent */
+        sd_event_source *timer;
+} PendingArrival;
+
 typedef struct ManagerConfig {
         const char *sysfs_root;         /* "/sys" */
         char **policy_dirs;             /* NULL: the policy library's defaults */
@@ -51,6 +61,8 @@ struct Manager {
         Device **devices;               /* sorted by name */
         size_t n_devices;
         size_t last_block_owner;        /* index of the device the last block event belonged to */
+        PendingArrival **pending;       /* added, not yet bound (manager-udev.c) */
+        size_t n_pending;
         Queue *queue;
         FleetExport *exports;           /* metrics and NFD files (fleet-export.h) */
 
@@ -68,7 +80,12 @@ struct Manager {
  */
 #define MANAGER_STOP_TIMEOUT_USEC (QUEUE_KILL_GRACE_USEC + 5 * USEC_PER_SEC)
 
-typedef struct Manager Manager;
+/*
+ * How long a new device waits for its "bind" uevent before daxhpd takes it in
+ * anyway (a device no driver takes never sends one). Long enough for kmem to
+ * add and online a large device, short enough for an unbound one to show up.
+ */
+#define MANAGER_ARRIVAL_TIMEOUT_USEC (30 * USEC_PER_SEC)
 
 int manager_new(sd_event *e, const ManagerConfig *c, Manager **ret);
 Manager *manager_free(Manager *m);
@@ -118,6 +135,7 @@ extern const QueueOps manager_queue_ops;
 
 /* manager-udev.c: follow add/change/remove of dax devices and memory blocks. */
 int manager_udev_start(Manager *m);
+/* Stops following udev and forgets devices still waiting for their bind. */
 void manager_udev_stop(Manager *m);
 /* Re-read a device after an outside event; audits and acts on drift. */
 void manager_device_event(Manager *m, Device *d);

@@ -22,6 +22,9 @@
 #   e2e-mainline the e2e scenario (steps 1-8) on mainline Linux 7.3 and its
 #                `state` attribute: fetches linux-source-7.3 (experimental,
 #                private apt config) and builds it once (tests/e2e/MAINLINE-7.3.md)
+#   e2e-cxl-mainline  the e2e-cxl scenario on the same 7.3 kernel (its config
+#                has the CXL stack too); e2e-cxl-pristine: on stock 7.2.13
+#                (daxhpd's per-block fallback)
 #
 # Build outputs (kernel, guest image) are cached in ${DAXHP_CACHE:-/var/cache/daxhp},
 # meson build dirs under ${DAXHP_BUILD:-$DAXHP_CACHE/meson/<checkout hash>}; the clone stays clean.
@@ -47,6 +50,7 @@ valgrind_integration=(
         test_policy_applied_on_arrival
         test_mainline_state_attribute
         test_stock_kernel_per_block_fallback
+        test_arrival_waits_for_the_kernel_probe
         test_devdax_device_bound_to_kmem_by_policy
         test_system_ram_device_back_to_devdax_by_policy
         test_named_errors
@@ -172,6 +176,10 @@ run_stage() {
                 count_from_log "$logf" || rc=1 ;;
         e2e-mainline)
                 "$top/tests/e2e/run.sh" --kernel mainline 2>&1 | tee "$logf" >&2
+                rc=${PIPESTATUS[0]}
+                count_from_log "$logf" || rc=1 ;;
+        e2e-cxl-mainline|e2e-cxl-pristine)
+                "$top/tests/e2e-cxl/run.sh" --kernel "${name#e2e-cxl-}" 2>&1 | tee "$logf" >&2
                 rc=${PIPESTATUS[0]}
                 count_from_log "$logf" || rc=1 ;;
         *)

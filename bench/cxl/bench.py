@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """CXL figures for issue 11, measured in the e2e-cxl guest (QEMU 10 TCG,
-1 vCPU, q35 + two cxl-type3 volatile expanders, series kernel booted with
+1 vCPU, q35 + two cxl-type3 volatile expanders, series kernel (or Linux 7.3:
+run.sh --kernel mainline, its `state` attribute instead of `hotplug`) booted with
 memhp_default_state=offline: kmem binds a new region's dax device and adds its
 memory offline; the agent onlines it.  With `online` the kernel would put it in
 ZONE_NORMAL, where neither agent can move it any more (tests/e2e-cxl step 6)):
@@ -14,12 +15,12 @@ ZONE_NORMAL, where neither agent can move it any more (tests/e2e-cxl step 6)):
        daxctl  a udev rule on the kmem bind running
                `daxctl online-memory --movable` (block by block); what the
                daxctl.conf.d path does with a CXL device is printed below
-  B. unplug on the CXL node: one write of `unplugged` to daxX.Y/hotplug vs
-     the per-block loop (memoryN/state offline for each block, then kmem
-     unbind).
+  B. unplug on the CXL node: one write of `unplugged` to daxX.Y/hotplug
+     (Linux 7.3: daxX.Y/state) vs the per-block loop (memoryN/state offline
+     for each block, then kmem unbind).
 Methods alternate, N runs each; the table gives min / median / max.
 
-  bench/cxl/run.sh [--runs N]
+  bench/cxl/run.sh [--kernel patched|mainline] [--runs N]
 """
 import argparse
 import os
@@ -53,6 +54,7 @@ def main():
                 workdir=a.workdir, name="bench-cxl")
     arrive = {"daxhpd": [], "daxctl": []}
     unplug = {"attr": [], "loop": []}
+    attr = "hotplug"
     try:
         boot = vm.boot()
         vm.install_overlay()
@@ -70,7 +72,8 @@ def main():
             # No agent: the attribute takes the memory out, then the region goes.
             vm.sh("systemctl stop daxhpd; rm -f %s; udevadm control --reload; "
                   "for r in /sys/bus/cxl/devices/region*; do [ -e $r ] || continue; "
-                  "for d in $r/dax_region*/dax*.*; do [ -e $d/hotplug ] && echo unplugged > $d/hotplug; done; "
+                  "for d in $r/dax_region*/dax*.*; do for a in hotplug state; do "
+                  "[ -e $d/$a ] && echo unplugged > $d/$a; done; done; "
                   "daxhp-cxl-region destroy ${r##*/} >/dev/null; done" % RULE_PATH, timeout=300)
 
         def arrival(how):
@@ -106,6 +109,7 @@ def main():
         dev = arrival("daxhpd")
         vm.sh("systemctl stop daxhpd")
         d = "/sys/bus/dax/devices/" + dev
+        attr = "hotplug" if vm.run("test -e %s/hotplug" % d)[0] == 0 else "state"
         for i in range(a.runs):
             for how in (("attr", "loop") if i % 2 == 0 else ("loop", "attr")):
                 rc, out = vm.run("unplug %s %s" % (how, dev), timeout=200)
@@ -114,7 +118,7 @@ def main():
                 print("  %-5s unplug: %s" % (how, out.strip()), flush=True)
                 # Back to online_movable (the bind adds the memory offline).
                 vm.sh("[ -e %s/driver ] || echo %s > /sys/bus/dax/drivers/kmem/bind; "
-                      "echo unplugged > %s/hotplug; echo online_movable > %s/hotplug" % (d, dev, d, d),
+                      "echo unplugged > %s/%s; echo online_movable > %s/%s" % (d, dev, d, attr, d, attr),
                       timeout=200)
         blocks = vm.sh("ls -d /sys/bus/dax/devices/%s/../../../memory* 2>/dev/null | wc -l; "
                        "echo $(( $(cat %s/size) / 0x$(cat /sys/devices/system/memory/block_size_bytes) ))"
@@ -129,7 +133,7 @@ def main():
         print("| arrival -> all blocks online_movable | %s | %s | %d |" % (k, s, n))
     for k, v in unplug.items():
         s, n = stats(v)
-        print("| unplug | %s | %s | %d |" % ({"attr": "hotplug attribute", "loop": "per-block loop + kmem unbind"}[k], s, n))
+        print("| unplug | %s | %s | %d |" % ({"attr": "%s attribute" % attr, "loop": "per-block loop + kmem unbind"}[k], s, n))
 
 
 if __name__ == "__main__":

@@ -51,7 +51,14 @@ def cxl_args(mib=CXL_DEVICE_MIB):
     return a
 
 
+# systemd's 90 s default start timeout is not enough for a guest on a host
+# running several other TCG guests: journald and the agent's port device timed
+# out at boot there (2026-12-02, load 28), and the scenario needs both.
+SLOW_HOST = "systemd.default_timeout_start_sec=900"
+
+
 def cxl_vm(image, kernel, initrd=None, append="", drives=(), mem="2G", **kw):
+    append = " ".join(x for x in (SLOW_HOST, append) if x)
     return VM(image, kernel, initrd, append, drives, mem=mem, memmap="",
               qemu=qemu10(), machine="q35,cxl=on", extra=cxl_args(), pci_bus="pcie.0", **kw)
 

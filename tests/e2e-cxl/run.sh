@@ -7,11 +7,14 @@
 # (kernel/build.sh), the Debian 12 e2e guest with daxhpd staged from this tree
 # (tests/e2e/stage.sh), regions made with tools/daxhp-cxl-region.
 #
-#   tests/e2e-cxl/run.sh [--kernel patched|pristine] [--steps 1,2,..] [-v]
+#   tests/e2e-cxl/run.sh [--kernel patched|pristine|mainline] [--steps 1,2,..] [-v]
 #
 #   patched   (default) the series kernel: the hotplug attribute
 #   pristine  kernel/build.sh --no-series (7.2.13 with the same config):
 #             daxhpd's per-block fallback on the same CXL machine
+#   mainline  Linux 7.3 and its upstream kmem `state` attribute, same config
+#             (bzImage from $DAXHP_MAINLINE_BZIMAGE, else kernel/build.sh
+#             --mainline: tests/e2e/MAINLINE-7.3.md)
 #
 # Prints "ok/not ok cxl.<step> - ..." and, last, exactly "N passed, N failed".
 set -uo pipefail
@@ -25,7 +28,7 @@ while [ $# -gt 0 ]; do
 	--steps) STEPS=$2; shift 2 ;;
 	--steps=*) STEPS=${1#*=}; shift ;;
 	-v) VERBOSE=-v; shift ;;
-	-h|--help) sed -n '3,17p' "$0"; exit 0 ;;
+	-h|--help) sed -n '3,20p' "$0"; exit 0 ;;
 	*) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
 done
@@ -58,6 +61,12 @@ OVL=$out
 case $KERNEL_FLAVOUR in
 patched) prereq kernel kernel.log "$ROOT/kernel/build.sh" ;;
 pristine) prereq kernel kernel.log "$ROOT/kernel/build.sh" --no-series ;;
+mainline)
+	if [ -n "${DAXHP_MAINLINE_BZIMAGE:-}" ]; then
+		prereq kernel kernel.log ls "$DAXHP_MAINLINE_BZIMAGE"
+	else
+		prereq kernel kernel.log "$ROOT/kernel/build.sh" --mainline
+	fi ;;
 *) echo "run.sh: unknown kernel $KERNEL_FLAVOUR" >&2; exit 2 ;;
 esac
 KERNEL=$out

@@ -155,6 +155,35 @@ class TestDaxhpd(worldmod.WorldTestCase):
         self.assertEqual((d['Mode'], w.fk.mode('dax0.0')), ('unbound', 'unbound'))
         self.assertEqual([x for x in w.fk.block_writes if x[2] and x[2] != errno.EBUSY], [])
 
+    def test_arrival_waits_for_the_kernel_probe(self):
+        """The "add" uevent of a CXL region's dax device comes before kmem's
+        probe has onlined the memory per the kernel's auto-online policy:
+        daxhpd takes the device in at its "bind" uevent, so it sees the
+        kernel's choice whole and a reserve policy unplugs it (planned from
+        the half-probed "offline", the per-block fallback would unbind kmem
+        while the probe onlines the blocks: leaked until reboot). A device
+        whose bind never comes is taken in after the arrival timeout."""
+        w = self.world(policies={'50-reserve.conf': '[Match]\nProvider=cxl\n\n[Policy]\nState=unplugged\n'})
+        w.start_daemon()
+        w.fk.add_device('dax0.0', provider='cxl', size=512 << 20, state='offline', attr=None, bind=False)
+        harness.wait_for(lambda: any('dax0.0 added, waiting for its driver' in r.get('MESSAGE', '')
+                                     for r in self.audit()), 20, what='the daemon seeing the add uevent')
+        self.assertEqual(w.devices(), {})
+        self.assertEqual((w.fk.block_writes, w.fk.binds), ([], []))
+        w.fk.finish_probe('dax0.0', online='online_movable')
+        d = w.wait_device('dax0.0', State='unplugged', Transition='idle')
+        self.assertEqual((d['Mode'], w.fk.mode('dax0.0'), w.fk.leaked('dax0.0')), ('unbound', 'unbound', False))
+        appeared = [r for r in self.audit('DAXHP_DEVICE=dax0.0') if 'appeared' in r.get('MESSAGE', '')]
+        self.assertEqual([r.get('DAXHP_TO') for r in appeared], ['online_movable'], appeared)
+        self.assertEqual([x for x in w.fk.block_writes if x[1] != 'offline' or x[2]], [])
+
+        # No bind at all (no driver takes it, or the event is lost): in after the timeout.
+        w.fk.add_device('dax1.0', provider='cxl', size=256 << 20, mode='devdax', bind=False,
+                        memdevs=((0x1002, 0xde),))
+        w.wait_device('dax1.0', timeout=60 * worldmod.SLOWDOWN, State='unplugged', Transition='idle')
+        self.assertTrue(any('no driver bound it within 30 s' in r.get('MESSAGE', '')
+                            for r in self.audit('DAXHP_DEVICE=dax1.0') + self.audit()))
+
     def test_per_block_unplug_does_not_unbind_over_reonlined_block(self):
         """Stock kernel: another agent onlines a block between daxhpd's
         offlines and the kmem unbind. Linux 7.2's kmem would let go anyway and
