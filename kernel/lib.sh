@@ -110,11 +110,43 @@ prepare_tree() {
 	fi
 	rm -f "$wt.stamp"
 	kgit -C "$wt" am --abort >/dev/null 2>&1 || true
+	keep_mtimes "$wt" >"$wt.mtimes"
 	kgit -C "$wt" checkout -q -f --detach refs/tags/base
 	if [ $# -gt 0 ]; then
 		log "applying $# patches with git am"
 		kgit -C "$wt" am -q --whitespace=nowarn "$@" >&2 ||
 			die "git am failed in $wt"
 	fi
+	restore_mtimes "$wt" <"$wt.mtimes"
+	rm -f "$wt.mtimes"
 	echo "$stamp" >"$wt.stamp"
+}
+
+# keep_mtimes WORKTREE: "BLOB MTIME PATH" of every clean file the current
+# patches changed.  checkout + git am rewrite those files even when the new
+# patches leave them as they were, and make would then rebuild everything
+# that includes them (memory_hotplug.h, included by mmzone.h: a near-full
+# rebuild for a one-file change).  restore_mtimes puts the old mtime back on
+# each file whose content is the same after git am.
+keep_mtimes() {
+	local wt=$1 old f dirty
+
+	old=$(git -C "$wt" rev-parse -q --verify HEAD) || return 0
+	dirty=$(git -C "$wt" diff --name-only "$old")
+	git -C "$wt" diff --name-only refs/tags/base "$old" | while read -r f; do
+		[ -f "$wt/$f" ] || continue
+		grep -qxF "$f" <<<"$dirty" && continue
+		printf '%s %s %s\n' "$(git -C "$wt" rev-parse "$old:$f")" \
+			"$(stat -c %.9Y "$wt/$f")" "$f"
+	done
+}
+
+restore_mtimes() {
+	local wt=$1 blob mt f
+
+	while read -r blob mt f; do
+		[ "$(git -C "$wt" rev-parse -q --verify "HEAD:$f" 2>/dev/null)" = "$blob" ] ||
+			continue
+		touch -m -d "@$mt" "$wt/$f"
+	done
 }

@@ -8,8 +8,13 @@
 #   dram-node  dax memory on the DRAM's NUMA node (one node)
 #   own-node   dax memory on a NUMA node of its own (QEMU -numa, CPU-less
 #              node 1 = exactly the two pmem regions), as CXL memory appears
+# Then the arrival of each device (daxhp-util arrival, PAIRS rounds): kmem
+# bind + offline -> online_movable ("bind-attr") vs one unplugged ->
+# online_movable ("replug"), and bind + unplugged + online_movable.
 # Prints markdown tables and ends with one line per size and layout:
 #   unplug ratio attribute/per-block SIZE LAYOUT: R (N pairs)
+# followed by one line per size and layout:
+#   bind-to-policy ratio (bind+online_movable)/(unplugged->online_movable) SIZE LAYOUT: R (N pairs)
 # TCG timings: compare rows, not absolute numbers.
 #
 #   bench/kernel/run.sh [--variant default|debug] [--pairs N] [--fill MIB]
@@ -26,7 +31,7 @@ while [ $# -gt 0 ]; do
 	--pairs) PAIRS=$2; shift 2 ;;
 	--fill) FILL=$2; shift 2 ;;
 	--layout) LAYOUTS+=("$2"); shift 2 ;;
-	-h|--help) sed -n '3,16p' "$0"; exit 0 ;;
+	-h|--help) sed -n '3,22p' "$0"; exit 0 ;;
 	*) echo "bench/kernel/run.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
 done
@@ -38,7 +43,7 @@ INITRD=$("$TOP/kernel/initramfs/build.sh" --bzimage "$BZ" --tests "$TOP/tests/ke
 	--tests "$TOP/bench/kernel/guest" | tail -n1)
 [ -f "$INITRD" ] || { echo "bench: initramfs build failed" >&2; exit 1; }
 echo "Kernel: $(sed -n 's/^kernelrelease=//p' "$(dirname "$BZ")/info" 2>/dev/null) ($VARIANT), QEMU TCG -smp 1, $(date -u +%F)"
-rc=0 RATIOS=
+rc=0 RATIOS= BRATIOS=
 for layout in "${LAYOUTS[@]}"; do
 	L=$CACHE/logs/bench/$VARIANT-$layout.log
 	case $layout in
@@ -59,11 +64,13 @@ for layout in "${LAYOUTS[@]}"; do
 	echo
 	echo "## $layout"
 	echo
-	tr -d '\r' <"$L" | sed -n '/^DAXHP-BENCH-BEGIN/,/^DAXHP-BENCH-END/p' | sed '1d;$d' | grep -v '^unplug ratio'
+	tr -d '\r' <"$L" | sed -n '/^DAXHP-BENCH-BEGIN/,/^DAXHP-BENCH-END/p' | sed '1d;$d' |
+		grep -v -e '^unplug ratio' -e '^bind-to-policy ratio'
 	RATIOS="$RATIOS$(tr -d '\r' <"$L" | sed -n '/^DAXHP-BENCH-BEGIN/,/^DAXHP-BENCH-END/p' | grep '^unplug ratio')"$'\n'
+	BRATIOS="$BRATIOS$(tr -d '\r' <"$L" | sed -n '/^DAXHP-BENCH-BEGIN/,/^DAXHP-BENCH-END/p' | grep '^bind-to-policy ratio')"$'\n'
 	grep -q '^not ok' <(tr -d '\r' <"$L") && rc=1
 	"$TOP/kernel/qemu/scan-dmesg.sh" "$L" >&2 || rc=1
 done
 echo
-printf '%s' "$RATIOS"
+printf '%s' "$RATIOS" "$BRATIOS"
 exit $rc

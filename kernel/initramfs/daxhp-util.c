@@ -26,6 +26,23 @@
  *                                 are timed.  One line per run:
  *                                 "RUN method pair online_us unplug_us
  *                                 pgmigrate_success pgmigrate_fail"
+ *   daxhp-util arrival DEV PAIRS  one long-lived process times bringing dax
+ *                                 device DEV (bound to kmem or unbound) to
+ *                                 online_movable by three methods, rotated
+ *                                 A B C, B C A, C A B ... for PAIRS rounds:
+ *                                   bind-attr:   kmem bind, then hotplug
+ *                                                offline -> online_movable
+ *                                   replug:      hotplug unplugged ->
+ *                                                online_movable (bound)
+ *                                   bind-replug: kmem bind, hotplug
+ *                                                unplugged, online_movable
+ *                                                (the path before offline ->
+ *                                                online* was accepted)
+ *                                 Only the write() calls are timed; the
+ *                                 set-up (unplug, unbind) is not.  One line
+ *                                 per run: "ARR method round us"; us is
+ *                                 -errno of the failed write.  Needs the
+ *                                 offline policy (bind leaves blocks offline)
  *   daxhp-util pin MB [STRIDE_KB] fault in MB MiB of anonymous memory and take
  *                                 a reference (vmsplice into pipes) on one
  *                                 page every STRIDE_KB (default 64); prints
@@ -73,6 +90,7 @@ static const char *errname(int e)
 	case ERANGE: return "ERANGE";
 	case EOPNOTSUPP: return "EOPNOTSUPP";
 	case ETIMEDOUT: return "ETIMEDOUT";
+	case EHWPOISON: return "EHWPOISON";
 	default: return NULL;
 	}
 }
@@ -382,6 +400,61 @@ static int do_bench(int argc, char **argv)
 	return fails ? 1 : 0;
 }
 
+/* Set-up for an arrival run: unbound (BIND) or bound and unplugged. */
+static void arrival_setup(const struct bench *b, int bind)
+{
+	char st[64];
+
+	if (!bound_to_kmem(b))
+		wr("/sys/bus/dax/drivers/kmem/bind", b->dev);
+	if (!rd(b->attr, st, sizeof(st)) && strcmp(st, "unplugged"))
+		wr(b->attr, "unplugged");
+	if (bind)
+		wr("/sys/bus/dax/drivers/kmem/unbind", b->dev);
+}
+
+/* One arrival by METHOD (0 bind-attr, 1 replug, 2 bind-replug): us or -errno. */
+static long long arrival_run(const struct bench *b, int method)
+{
+	uint64_t t0, t1;
+	int rc = 0;
+
+	arrival_setup(b, method != 1);
+	t0 = mono_ns();
+	if (method != 1)
+		rc = wr("/sys/bus/dax/drivers/kmem/bind", b->dev);
+	if (!rc && method == 2)
+		rc = wr(b->attr, "unplugged");
+	if (!rc)
+		rc = wr(b->attr, "online_movable");
+	t1 = mono_ns();
+	return rc ? rc : (long long)(t1 - t0) / 1000;
+}
+
+static int do_arrival(const char *dev, int rounds)
+{
+	static const char *const names[] = { "bind-attr", "replug", "bind-replug" };
+	struct bench b = { .dev = dev };
+	int round, k, fails = 0;
+
+	snprintf(b.attr, sizeof(b.attr), "/sys/bus/dax/devices/%s/hotplug", b.dev);
+	snprintf(b.drv, sizeof(b.drv), "/sys/bus/dax/devices/%s/driver", b.dev);
+	for (round = 0; round < rounds; round++) {
+		for (k = 0; k < 3; k++) {
+			/* rotate the order: no method always runs first */
+			int m = (round + k) % 3;
+			long long us = arrival_run(&b, m);
+
+			printf("ARR %s %d %lld\n", names[m], round + 1, us);
+			fflush(stdout);
+			if (us < 0)
+				fails++;
+		}
+	}
+	arrival_setup(&b, 0);
+	return fails ? 1 : 0;
+}
+
 static int do_now(void)
 {
 	struct timespec ts;
@@ -444,11 +517,13 @@ int main(int argc, char **argv)
 		return do_read(argv[2], argc == 4 ? atoi(argv[3]) : 1);
 	if (argc >= 7 && !strcmp(argv[1], "bench"))
 		return do_bench(argc, argv);
+	if (argc == 4 && !strcmp(argv[1], "arrival"))
+		return do_arrival(argv[2], atoi(argv[3]));
 	if (argc == 2 && !strcmp(argv[1], "now"))
 		return do_now();
 	if ((argc == 3 || argc == 4) && !strcmp(argv[1], "pin"))
 		return do_pin(strtoul(argv[2], NULL, 0),
 			      argc == 4 ? strtoul(argv[3], NULL, 0) : 64);
-	fprintf(stderr, "usage: daxhp-util write PATH VALUE | read PATH [N] | now | bench DEV PAIRS FILL_MB NODE BLOCK... | pin MB [STRIDE_KB]\n");
+	fprintf(stderr, "usage: daxhp-util write PATH VALUE | read PATH [N] | now | bench DEV PAIRS FILL_MB NODE BLOCK... | arrival DEV PAIRS | pin MB [STRIDE_KB]\n");
 	return 2;
 }

@@ -55,8 +55,8 @@ HMEM='1G%4G-1+0xefffffff'   # soft-reserved -> hmem region, dax device bound to 
 # name | memmap | extra append | tests (comma separated) | timeout (s, default variant)
 if [ $SERIES = 1 ]; then
 BOOTS=(
-	"pmem-offline|$PMEM|memhp_default_state=offline|probe,selftest,transitions,compat,unbind|600"
-	"pmem-stress|$PMEM|memhp_default_state=offline|race,sigkill|900"
+	"pmem-offline|$PMEM|memhp_default_state=offline|probe,selftest,transitions,compat,unbind|900"
+	"pmem-stress|$PMEM|memhp_default_state=offline|race,sigkill|1500"
 	"pmem-two|$PMEM|memmap=$PMEM2 memhp_default_state=offline|readers,killable|600"
 	"pmem-online|$PMEM|memhp_default_state=online|probe|240"
 	"pmem-online_kernel|$PMEM|memhp_default_state=online_kernel|probe|240"

@@ -8,7 +8,9 @@
 # workload (FILL MiB of anonymous memory held by a child bound to the
 # device's node) so the unplug must migrate it.  Prints markdown rows and
 # one ratio line per device between DAXHP-BENCH-BEGIN/END.  No assertions
-# on times; a failed write fails the run.
+# on times; a failed write fails the run.  Then per device the arrival
+# (daxhp-util arrival): bind + offline -> online_movable vs one
+# unplugged -> online_movable, and the old bind + unplug + online path.
 . /tests/lib.sh
 PAIRS=10 FILL=256 LAYOUT=dram-node
 for a in $(cat /proc/cmdline); do
@@ -35,8 +37,13 @@ stats() {
 			printf "%.0f %.0f %.0f\n", med, v[1], v[NR] }'
 }
 
-ROWS=/tmp/bench.rows RATIOS=/tmp/bench.ratios
-: >$ROWS; : >$RATIOS
+# ratio A B: A / B with two decimals ("n/a" without a positive B)
+ratio() {
+	awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.2f", a / b; else print "n/a" }'
+}
+
+ROWS=/tmp/bench.rows AROWS=/tmp/bench.arows RATIOS=/tmp/bench.ratios
+: >$ROWS; : >$AROWS; : >$AROWS.old; : >$RATIOS
 for DEV in $DEVS; do
 	N=$(nblocks "$DEV")
 	MIB=$((N * $(block_size) >> 20))
@@ -57,7 +64,26 @@ for DEV in $DEVS; do
 		echo "| $MIB MiB | $LAYOUT | $m | $o ($omin-$omax) | $u ($umin-$umax) | $ms | $mf |" >>$ROWS
 		eval "U_$(echo $m | tr -d -)=$u"
 	done
-	echo "unplug ratio attribute/per-block ${MIB}MiB $LAYOUT: $(awk -v a="$U_attribute" -v b="$U_perblock" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }') ($PAIRS pairs)" >>$RATIOS
+	echo "unplug ratio attribute/per-block ${MIB}MiB $LAYOUT: $(ratio "$U_attribute" "$U_perblock") ($PAIRS pairs)" >>$RATIOS
+
+	# Arrival: from unbound to online_movable (bind + offline -> online_movable)
+	# vs one unplugged -> online_movable of the same device, and the path that
+	# re-adds the memory (bind + unplugged + online_movable).
+	daxhp-util arrival "$DEV" "$PAIRS" >/tmp/arrival.$DEV 2>&1
+	rc=$?
+	grep '^ARR' /tmp/arrival.$DEV | while read -r l; do diag "$DEV $l"; done
+	check_eq "$DEV: $PAIRS arrival rounds, every write succeeded" "$rc" 0
+	for m in bind-attr replug bind-replug; do
+		set -- $(awk -v m="$m" '$1 == "ARR" && $2 == m { print "RUN", $2, $4 }' /tmp/arrival.$DEV |
+			stats 3 "$m" 1000); a=$1 amin=$2 amax=$3
+		echo "| $MIB MiB | $LAYOUT | $m | $a ($amin-$amax) |" >>$AROWS
+		# the ratios use the medians in us, not the rounded ms
+		set -- $(awk -v m="$m" '$1 == "ARR" && $2 == m { print "RUN", $2, $4 }' /tmp/arrival.$DEV |
+			stats 3 "$m" 1)
+		eval "A_$(echo $m | tr -d -)=$1"
+	done
+	echo "bind-to-policy ratio (bind+online_movable)/(unplugged->online_movable) ${MIB}MiB $LAYOUT: $(ratio "$A_bindattr" "$A_replug") ($PAIRS pairs)" >>$RATIOS
+	echo "re-add ratio (bind+unplugged+online_movable)/(unplugged->online_movable) ${MIB}MiB $LAYOUT: $(ratio "$A_bindreplug" "$A_replug") ($PAIRS pairs)" >>$AROWS.old
 done
 echo "DAXHP-BENCH-BEGIN"
 echo "fill: $FILL MiB ($((FILL * 256)) pages) per run; times in ms, median (min-max) of $PAIRS; pgmigrate deltas are medians per unplug"
@@ -66,7 +92,17 @@ echo "| size | layout | method | online_movable | unplug | pgmigrate_success | p
 echo "|---|---|---|---:|---:|---:|---:|"
 cat $ROWS
 echo
+echo "Arrival, unbound or unplugged -> online_movable, ms, median (min-max) of $PAIRS rounds (order rotated):"
+echo "bind-attr = kmem bind + offline -> online_movable; replug = unplugged -> online_movable;"
+echo "bind-replug = kmem bind + unplugged + online_movable (memory added twice)"
+echo
+echo "| size | layout | method | time |"
+echo "|---|---|---|---:|"
+cat $AROWS
+echo
+cat $AROWS.old
+echo
 cat $RATIOS
 echo "DAXHP-BENCH-END"
-cat $ROWS $RATIOS >>"$KTAP_OUT"
+cat $ROWS $AROWS $AROWS.old $RATIOS >>"$KTAP_OUT"
 ktap_finish

@@ -38,7 +38,14 @@ check_eq "$DEV spans 4 blocks" "$N" 4
 check "bind $DEV to kmem" bind_kmem "$DEV"
 st=$(hp_state "$DEV"); diag "probe state $st; region blocks: $(allb)"
 r=$(agree "$DEV"); check_eq "probe: state and blocks agree" "$r" ""
-[ "$st" = unplugged ] || { r=$(hp_write "$DEV" unplugged); check_eq "unplug from probe state $st" "$r" OK; }
+# Arrival: the blocks bind added (offline policy) are onlined in place,
+# across both ranges, in one write.
+check_eq "probe under the offline policy: reads offline" "$st" offline
+r=$(hp_write "$DEV" online_movable); check_eq "offline -> online_movable across ranges" "$r" OK
+check_eq "offline -> online_movable: reads online_movable" "$(hp_state "$DEV")" online_movable
+check_eq "offline -> online_movable: every block of every range movable" \
+	"$(block_summary "$DEV")" "online:Movable*$N"
+r=$(hp_write "$DEV" unplugged); check_eq "unplug after the arrival" "$r" OK
 check_eq "unplugged: no block in any range" "$(blocks_present "$DEV")" 0
 
 for t in online_movable online_kernel online; do

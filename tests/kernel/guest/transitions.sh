@@ -35,14 +35,42 @@ NL='
 S0=$(hp_state "$DEV")
 diag "state after probe: $S0"
 # From the probe state (offline under the default policy).
-if [ "$S0" = offline ]; then
-	tw offline offline EINVAL offline
-	tw offline garbage EINVAL offline
-	for on in online online_kernel online_movable; do
-		tw offline "$on" EBUSY offline
-	done
-	tw offline unplugged OK unplugged
-fi
+check_eq "probe under the offline policy: reads offline" "$S0" offline
+tw offline offline EINVAL offline
+tw offline garbage EINVAL offline
+tw offline unplugged OK unplugged
+
+# Arrival: from a fresh bind (blocks present, offline) every online type
+# onlines the present blocks in one write, nothing removed or added again.
+rebind() { # unplug, unbind, bind: a fresh probe
+	to unplugged
+	echo "$DEV" >$DAXBUS/drivers/kmem/unbind
+	bind_kmem "$DEV" && [ "$(hp_state "$DEV")" = offline ]
+}
+for on in online online_kernel online_movable; do
+	check "fresh bind for $on: reads offline" rebind
+	tw "fresh bind (offline)" "$on" OK "$on"
+	case $on in
+	online) case $(block_summary "$DEV") in
+		"online:"*"*$N") ok "offline -> online: all $N blocks online" ;;
+		*) nok "offline -> online: all $N blocks online # got $(block_summary "$DEV")" ;;
+		esac ;;
+	*) check_eq "offline -> $on: every block in its zone" "$(block_summary "$DEV")" \
+		"$(expect_summary "$on" "$N")" ;;
+	esac
+done
+
+# Offline with one block still online in ZONE_MOVABLE: online_kernel cannot
+# be what the device ends up as, so nothing changes (EBUSY).  (Movable, not
+# the other way round: offlining ZONE_NORMAL blocks by hand can fail on the
+# debug kernel, whose unmovable allocations land there.)
+to online_movable
+for b in $(dev_blocks "$DEV" | tail -n +2); do daxhp-util write $MEMSYS/memory$b/state offline >/dev/null; done
+check_eq "all blocks but the first offlined by hand: reads offline" "$(hp_state "$DEV")" offline
+tw "offline(first online_movable)" online_kernel EBUSY offline
+check_eq "refused online_kernel changed no block" "$(block_summary "$DEV")" "offline*$((N - 1)),online:Movable*1"
+tw "offline(first online_movable)" online_movable OK online_movable
+to unplugged
 
 for on in online online_kernel online_movable; do
 	to unplugged
@@ -79,7 +107,9 @@ to online_movable; check_eq "online_movable: blocks in ZONE_MOVABLE" "$(block_su
 B=$(dev_blocks "$DEV" | head -n1)
 r=$(daxhp-util write $MEMSYS/memory$B/state offline); check_eq "per-block offline of memory$B" "$r" OK
 check_eq "one block offlined by hand: reads offline" "$(hp_state "$DEV")" offline
-tw "offline(mixed)" online_movable EBUSY offline
+tw "offline(mixed)" online_kernel EBUSY offline
+tw "offline(mixed)" online_movable OK online_movable
+daxhp-util write $MEMSYS/memory$B/state offline >/dev/null
 tw "mixed" unplugged OK unplugged
 check_eq "unplug of a mixed device removes every block" "$(blocks_present "$DEV")" 0
 
