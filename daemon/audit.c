@@ -157,7 +157,7 @@ void audit_emit(const AuditRecord *rec, const char *format, ...) {
                 size_t n = 0;
 
                 fields_add(&head, "MESSAGE=%s", msg);
-                fields_add(&head, "MESSAGE_ID=%s", audit_message_id(rec->kind));
+                fields_add(&head, "MESSAGE_ID=%s", rec->message_id ?: audit_message_id(rec->kind));
                 fields_add(&head, "PRIORITY=%d",
                            rec->priority ?: rec->error != 0 ? LOG_WARNING : LOG_NOTICE);
                 fields_add(&head, "SYSLOG_IDENTIFIER=daxhpd");
@@ -169,7 +169,7 @@ void audit_emit(const AuditRecord *rec, const char *format, ...) {
                 fields_done(&head);
         } else {
                 /* One line per record: the message, then the fields a script can grep. */
-                fprintf(stderr, "daxhpd: %s MESSAGE_ID=%s", msg, audit_message_id(rec->kind));
+                fprintf(stderr, "daxhpd: %s MESSAGE_ID=%s", msg, rec->message_id ?: audit_message_id(rec->kind));
                 for (size_t i = 0; i < fl.n; i++)
                         fprintf(stderr, " %s", fl.f[i]);
                 fputc('\n', stderr);

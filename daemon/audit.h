@@ -78,6 +78,7 @@ typedef struct AuditRecord {
         unsigned files_loaded, files_rejected;
         char * const *extra;            /* more "DAXHP_KEY=value" fields, NULL-terminated; may be NULL */
         int priority;                   /* 0: NOTICE, or WARNING with an error */
+        const char *message_id;         /* NULL: the kind's; else a catalog entry of its own */
 } AuditRecord;
 
 /*

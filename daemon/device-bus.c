@@ -126,10 +126,6 @@ static int set_state(sd_bus_message *msg, Device *d, const char *s, uint64_t fla
         PolicyState st;
         int r;
 
-        r = bus_check_root(msg, error, &caller);
-        if (r < 0)
-                return r;
-
         st = policy_state_from_string(s);
         /* "ignore" is policy-only: an override must say where the device goes. */
         if (st < 0 || st == POLICY_STATE_IGNORE) {
@@ -139,6 +135,13 @@ static int set_state(sd_bus_message *msg, Device *d, const char *s, uint64_t fla
                                          "Invalid state '%s': expected unplugged, online, online_kernel, "
                                          "online_movable or devdax.", arg_for_message(s, buf, sizeof(buf)));
         }
+
+        /* After the arguments: nobody is asked for a password to hear of a typo. */
+        r = bus_verify_manage(d->manager, msg, d->name, s, &caller, error);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return 1; /* held: dispatched again once polkit answered */
 
         _cleanup_free_ char *identity = device_identity(d);
         r = identity ? override_store_save(d->manager->state_dir, d->name, identity, st) : -ENOMEM;
@@ -191,9 +194,11 @@ static int method_clear_override(sd_bus_message *msg, void *userdata, sd_bus_err
         Device *d = userdata;
         int r;
 
-        r = bus_check_root(msg, error, &caller);
+        r = bus_verify_manage(d->manager, msg, d->name, NULL, &caller, error);
         if (r < 0)
                 return r;
+        if (r == 0)
+                return 1; /* held: dispatched again once polkit answered */
 
         r = override_store_remove(d->manager->state_dir, d->name);
         if (r < 0)
@@ -222,9 +227,11 @@ static int method_apply(sd_bus_message *msg, void *userdata, sd_bus_error *error
         Device *d = userdata;
         int r;
 
-        r = bus_check_root(msg, error, &caller);
+        r = bus_verify_manage(d->manager, msg, d->name, NULL, &caller, error);
         if (r < 0)
                 return r;
+        if (r == 0)
+                return 1; /* held: dispatched again once polkit answered */
 
         r = device_match_policy(d, d->manager->policies);
         if (r < 0)
@@ -257,7 +264,7 @@ const sd_bus_vtable device_vtable[] = {
         SD_BUS_PROPERTY("CxlMemdevs", "as", property_get_cxl, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("CxlSerials", "as", property_get_cxl, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("CxlHostBridges", "as", property_get_cxl, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        /* Unprivileged for sd-bus so that our own check (root only) answers with AccessDenied. */
+        /* Unprivileged for sd-bus: bus_verify_manage() decides (root, or polkit). */
         SD_BUS_METHOD_WITH_ARGS("SetState",
                                 SD_BUS_ARGS("s", state),
                                 SD_BUS_NO_RESULT,

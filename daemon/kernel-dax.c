@@ -539,6 +539,12 @@ static int set_state_per_block(const char *root, const char *name, DaxState targ
         return r;
 }
 
+int kdax_set_present_blocks(const char *root, const char *name, DaxState target) {
+        if (target < 0 || target == DAX_STATE_UNPLUGGED)
+                return -EINVAL;
+        return set_state_per_block(root, name, target);
+}
+
 int kdax_set_state(const char *root, const char *name, DaxState target) {
         _cleanup_free_ char *devdir = pathf("%s/bus/dax/devices/%s", root, name);
         _cleanup_free_ char *p = NULL;

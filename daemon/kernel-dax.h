@@ -70,6 +70,14 @@ DaxAttr kdax_detect_attr(const char *root, const char *name);
 int kdax_set_state(const char *root, const char *name, DaxState target);
 
 /*
+ * The device's present memory blocks to target one by one, all or nothing,
+ * although a whole-device attribute exists: Linux 7.3's `state` onlines only
+ * from unplugged, and onlining blocks that are already there is cheaper than
+ * removing and adding them (planner.h). Not for "unplugged".
+ */
+int kdax_set_present_blocks(const char *root, const char *name, DaxState target);
+
+/*
  * Per-block change of the given blocks, all or nothing. Exposed for the
  * tests; blocks are changed in order and restored in reverse.
  */

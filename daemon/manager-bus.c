@@ -7,6 +7,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "config.h"
+#include "bus-auth.h"
 #include "bus-string.h"
 #include "log.h"
 #include "manager.h"
@@ -135,9 +136,11 @@ static int method_reload(sd_bus_message *msg, void *userdata, sd_bus_error *erro
         Manager *m = userdata;
         int r;
 
-        r = bus_check_root(msg, error, &caller);
+        r = bus_verify_manage(m, msg, NULL, NULL, &caller, error);
         if (r < 0)
                 return r;
+        if (r == 0)
+                return 1; /* held: dispatched again once polkit answered */
 
         log_info("Reload requested by uid %u (pid %d).", (unsigned) caller.uid, (int) caller.pid);
         (void) sd_notify(false, "RELOADING=1\nSTATUS=Reloading policy...");
@@ -168,7 +171,7 @@ const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_RESULT("o", device),
                                 method_get_device,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
-        /* Unprivileged for sd-bus so that our own check (root only) answers with AccessDenied. */
+        /* Unprivileged for sd-bus: bus_verify_manage() decides (root, or polkit). */
         SD_BUS_METHOD_WITH_ARGS("Reload",
                                 SD_BUS_NO_ARGS,
                                 SD_BUS_NO_RESULT,
@@ -181,60 +184,6 @@ int manager_bus_send_changed(Manager *m, const char *property) {
         if (!m->bus)
                 return 0;
         return sd_bus_emit_properties_changed(m->bus, MANAGER_PATH, MANAGER_INTERFACE, property, NULL);
-}
-
-/*
- * One bus query per call: with dbus-daemon each query is a round trip
- * (GetConnectionCredentials) whose reply queues behind every message
- * already on its way to us, so under a flood of other callers each extra
- * query would add the whole backlog to a root caller's wait. comm and unit
- * (for the audit record only) are read from /proc and the cgroup tree of
- * the caller's pid, without the bus; where those cannot be read (the caller
- * is gone, a container, umockdev redirecting /sys) they stay empty and the
- * check still works.
- */
-static void audit_caller_describe(AuditCaller *caller) {
-        _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *c = NULL;
-        const char *s;
-
-        if (caller->pid <= 0)
-                return;
-        if (sd_bus_creds_new_from_pid(&c, caller->pid, SD_BUS_CREDS_COMM) >= 0 &&
-            sd_bus_creds_get_comm(c, &s) >= 0)
-                caller->comm = strdup(s);
-        c = sd_bus_creds_unref(c);
-        if (sd_bus_creds_new_from_pid(&c, caller->pid, SD_BUS_CREDS_UNIT) >= 0 &&
-            sd_bus_creds_get_unit(c, &s) >= 0)
-                caller->unit = strdup(s);
-}
-
-int bus_check_root(sd_bus_message *msg, sd_bus_error *error, AuditCaller *caller) {
-        _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
-        uid_t uid;
-        int r;
-
-        r = sd_bus_query_sender_creds(msg, SD_BUS_CREDS_EUID | SD_BUS_CREDS_UID | SD_BUS_CREDS_PID |
-                                      SD_BUS_CREDS_AUGMENT, &creds);
-        if (r < 0)
-                return sd_bus_error_setf(error, DAXHP_ERROR_ACCESS_DENIED, "Cannot determine the caller: %s",
-                                         errno_text(r));
-
-        /* The effective uid decides; a bus that only reports the real one gets that. */
-        r = sd_bus_creds_get_euid(creds, &uid);
-        if (r < 0)
-                r = sd_bus_creds_get_uid(creds, &uid);
-        if (r < 0)
-                return sd_bus_error_set(error, DAXHP_ERROR_ACCESS_DENIED, "Cannot determine the caller's uid.");
-
-        caller->valid = true;
-        caller->uid = uid;
-        (void) sd_bus_creds_get_pid(creds, &caller->pid);
-        audit_caller_describe(caller);
-
-        if (uid != 0)
-                return sd_bus_error_setf(error, DAXHP_ERROR_ACCESS_DENIED,
-                                         "Only root may change dax devices (caller uid %u).", (unsigned) uid);
-        return 0;
 }
 
 int manager_bus_connect(Manager *m) {

@@ -14,7 +14,8 @@
 #include "log.h"
 #include "manager.h"
 
-static int ops_read(void *userdata, const char *device, DaxMode *ret_mode, DaxState *ret_state, bool *ret_atomic) {
+static int ops_read(void *userdata, const char *device, DaxMode *ret_mode, DaxState *ret_state,
+                    PlanKernel *ret_kernel) {
         Manager *m = userdata;
         Device *d = manager_get_device(m, device);
         int r;
@@ -30,8 +31,34 @@ static int ops_read(void *userdata, const char *device, DaxMode *ret_mode, DaxSt
 
         *ret_mode = d->status.mode;
         *ret_state = d->status.state;
-        *ret_atomic = d->status.attr != DAX_ATTR_NONE;
+        *ret_kernel = (PlanKernel) {
+                .attr = d->status.attr,
+                .no_direct_online = d->status.attr == DAX_ATTR_HOTPLUG && m->no_direct_online,
+        };
         return 0;
+}
+
+/*
+ * A series before the revision that onlines a bound device's offline memory
+ * in one write refuses that with EBUSY, whichever device it is: after one
+ * refusal for a device whose blocks were all offline (nothing in another zone
+ * to explain it), arrivals go through unplugged without asking again.
+ */
+static void ops_direct_refused(void *userdata, Job *job, const Step *step, int error) {
+        Manager *m = userdata;
+        Device *d = manager_get_device(m, job_device(job));
+        uint32_t online = 0, total = 0;
+        char buf[64];
+
+        if (!d || d->status.attr != DAX_ATTR_HOTPLUG)
+                return;
+        device_block_counts(d, &online, &total);
+        if (online > 0 || m->no_direct_online)
+                return;
+        m->no_direct_online = true;
+        log_full_errno(LOG_INFO, error, "%s: the kernel refused %s from offline (%m): this hotplug attribute onlines only "
+                       "from unplugged, so devices bound offline go through unplugged from now on.",
+                       d->name, step_to_string(step, buf, sizeof(buf)));
 }
 
 /* Runs in the forked worker: only sysfs, no bus, no event loop. */
@@ -40,6 +67,8 @@ static int ops_run_step(void *userdata, const char *device, const Step *step, in
 
         switch (step->kind) {
         case STEP_SET_STATE:
+                if (step->per_block)
+                        return kdax_set_present_blocks(m->sysfs_root, device, step->state);
                 return kdax_set_state(m->sysfs_root, device, step->state);
         case STEP_BIND_KMEM:
                 return kdax_bind_kmem(m->sysfs_root, device, memmap_on_memory);
@@ -204,6 +233,7 @@ const QueueOps manager_queue_ops = {
         .read = ops_read,
         .run_step = ops_run_step,
         .check_step = ops_check_step,
+        .direct_refused = ops_direct_refused,
         .step_started = ops_step_started,
         .step_finished = ops_step_finished,
         .device_changed = ops_device_changed,

@@ -124,6 +124,10 @@ static bool device_memmap_attr(const Manager *m, const Device *d) {
         return streq(v, "1") || streq(v, "Y");
 }
 
+static uint64_t min_u64(uint64_t a, uint64_t b) {
+        return a < b ? a : b;
+}
+
 void manager_device_usage(Manager *m, const Device *d, uint64_t *ret_used, uint64_t *ret_free) {
         uint64_t total = 0, used = 0, online_bytes;
         uint32_t online = 0, blocks = 0;
@@ -136,14 +140,18 @@ void manager_device_usage(Manager *m, const Device *d, uint64_t *ret_used, uint6
                 return;
         online_bytes = d->status.size / blocks * online;
         /*
-         * The node's use bounds the device's: a node that holds only the
-         * device is exact; one shared with other memory overstates it,
-         * which errs towards refusing an unplug.
+         * The kernel keeps no per-block count of pages in use, only the
+         * node's. A node that holds only the device gives both numbers
+         * exactly. On a node shared with other memory each is bounded by
+         * the node's own figure: the device may hold as much as the node
+         * uses and as much as the node has free, so the unplug check takes
+         * the largest use and the largest free part of the device away from
+         * what the rest can absorb; it errs towards refusing.
          */
         if (host_node_memory(m->sysfs_root, d->status.target_node, &total, &used) < 0)
                 return;
-        *ret_used = used < online_bytes ? used : online_bytes;
-        *ret_free = online_bytes - *ret_used;
+        *ret_used = min_u64(used, online_bytes);
+        *ret_free = min_u64(total - used, online_bytes);
 }
 
 uint64_t manager_device_pages_in_use(Manager *m, const Device *d) {
@@ -182,6 +190,7 @@ static void audit_refusal(Manager *m, const Device *d, const Step *step, const J
                         .policy = device_policy_source(d),
                         .extra = fields,
                         .priority = LOG_WARNING,
+                        .message_id = safety_message_id(m->refusal.check),
                    },
                    "%s: step %s refused: %s.", d->name, step_to_string(step, buf, sizeof(buf)), m->refusal.text);
 }

@@ -79,6 +79,7 @@ void manager_stop(Manager *m) {
         m->stopping = true;
         /* Nothing new starts; queued callers hear Cancelled while the bus is still up. */
         manager_udev_stop(m);
+        bus_auth_queries_free(m);
         r = queue_stop(m->queue);
         if (r == 0) {
                 manager_stopped(m);
@@ -103,6 +104,7 @@ Manager *manager_free(Manager *m) {
         m->stop_source = sd_event_source_disable_unref(m->stop_source);
         /* SIGKILLs a step still running: the kernel rolls it back, so stopping never changes memory. */
         m->queue = queue_free(m->queue);
+        bus_auth_queries_free(m);
         manager_udev_stop(m);
         /* The files keep the last state: memory stays as it is when daxhpd stops. */
         m->exports = fleet_export_free(m->exports);

@@ -13,6 +13,7 @@
 
 #include "agents.h"
 #include "audit.h"
+#include "bus-auth.h"
 #include "device.h"
 #include "fleet-export.h"
 #include "host-settings.h"
@@ -53,9 +54,11 @@ struct Manager {
         FleetExport *exports;           /* metrics and NFD files (fleet-export.h) */
 
         DaxAttr kernel_attr;            /* what kmem-bound devices showed last */
+        bool no_direct_online;          /* `hotplug` refused offline → online type in one write */
         unsigned queue_length_announced;
         bool stopping;
         sd_event_source *stop_source;
+        AuthQuery *auth_queries;        /* calls held while polkit decides (bus-auth.c) */
 };
 
 /*
@@ -133,7 +136,8 @@ int manager_check_step(Manager *m, const char *device, const Step *step, DaxMode
 /* The device's pages in use (0 when not online), and its node's memory tier (-1 unknown). */
 uint64_t manager_device_pages_in_use(Manager *m, const Device *d);
 int manager_device_memory_tier(Manager *m, const Device *d);
-/* Its node's share of a device: bytes used on it (bounded by the device's online size) and free. */
+/* A device's bytes in use and free, from its node's meminfo: exact on a node of its own, upper
+ * bounds of both (each at most the device's online size) on a node shared with other memory. */
 void manager_device_usage(Manager *m, const Device *d, uint64_t *ret_used, uint64_t *ret_free);
 extern const sd_bus_vtable manager_safety_vtable[];
 extern const sd_bus_vtable device_safety_vtable[];
@@ -151,8 +155,6 @@ extern const sd_bus_vtable manager_vtable[];
 extern const sd_bus_vtable device_vtable[];
 int device_bus_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found, sd_bus_error *error);
 int device_bus_enumerate(sd_bus *bus, const char *path, void *userdata, char ***nodes, sd_bus_error *error);
-/* Refuse non-root callers with org.daxhp1.Error.AccessDenied; fills caller for the audit. */
-int bus_check_root(sd_bus_message *msg, sd_bus_error *error, AuditCaller *caller);
 
 #define DAXHP_ERROR_NO_SUCH_DEVICE "org.daxhp1.Error.NoSuchDevice"
 #define DAXHP_ERROR_INVALID_STATE  "org.daxhp1.Error.InvalidState"

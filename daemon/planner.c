@@ -53,8 +53,26 @@ static void push(Plan *p, StepKind k) {
         p->steps[p->n_steps++] = (Step) { .kind = k, .state = _DAX_STATE_INVALID };
 }
 
+/* From offline to an online type without removing the memory (planner.h); false if there is no such step. */
+static bool push_online_present(const PlanKernel *k, DaxState want, Plan *p) {
+        if (k->no_direct_online)
+                return false;
+        switch (k->attr) {
+        case DAX_ATTR_STATE:
+                if (want == DAX_STATE_ONLINE)
+                        return false;
+                p->steps[p->n_steps++] = (Step) { .kind = STEP_SET_STATE, .state = want, .per_block = true };
+                return true;
+        default:
+                push_set(p, want);
+                return true;
+        }
+}
+
 /* Within system-ram: from state to an online type or unplugged. */
-static void plan_system_ram(DaxState state, bool atomic, DaxState want, Plan *p) {
+static void plan_system_ram(DaxState state, const PlanKernel *k, DaxState want, Plan *p) {
+        bool atomic = k->attr != DAX_ATTR_NONE;
+
         if (want == DAX_STATE_UNPLUGGED) {
                 push_set(p, DAX_STATE_UNPLUGGED);
                 return;
@@ -65,19 +83,20 @@ static void plan_system_ram(DaxState state, bool atomic, DaxState want, Plan *p)
                 return;
         }
 
+        if (state == DAX_STATE_OFFLINE && push_online_present(k, want, p))
+                return;
+
         if (atomic)
-                /*
-                 * The series refuses online type changes and offline → online with
-                 * EBUSY: everything passes through unplugged.
-                 */
+                /* The whole-device ABI refuses online type changes with EBUSY: through unplugged. */
                 push_set(p, DAX_STATE_UNPLUGGED);
-        else if (state != DAX_STATE_OFFLINE)
+        else
                 /* Per block, a block changes zone only while offline. */
                 push_set(p, DAX_STATE_OFFLINE);
         push_set(p, want);
 }
 
-int plan_transition(DaxMode mode, DaxState state, bool atomic, PolicyState desired, Plan *ret) {
+int plan_transition(DaxMode mode, DaxState state, const PlanKernel *kernel, PolicyState desired, Plan *ret) {
+        bool atomic = kernel->attr != DAX_ATTR_NONE;
         Plan p = {};
 
         if (mode < 0 || mode >= _DAX_MODE_MAX)
@@ -97,17 +116,26 @@ int plan_transition(DaxMode mode, DaxState state, bool atomic, PolicyState desir
                         /* What the bind leaves behind depends on the kernel: replan after it. */
                         push(&p, STEP_BIND_KMEM);
                 else
-                        plan_system_ram(state, atomic, desired_to_dax_state(desired), &p);
+                        plan_system_ram(state, kernel, desired_to_dax_state(desired), &p);
         }
 
         *ret = p;
         return 0;
 }
 
+bool step_is_direct_online(const Step *s, DaxState from) {
+        return s->kind == STEP_SET_STATE && from == DAX_STATE_OFFLINE && dax_state_is_online(s->state);
+}
+
+bool step_equal(const Step *a, const Step *b) {
+        return a->kind == b->kind && a->state == b->state && a->per_block == b->per_block;
+}
+
 const char *step_to_string(const Step *s, char *buf, size_t size) {
         switch (s->kind) {
         case STEP_SET_STATE:
-                snprintf(buf, size, "set:%s", dax_state_to_string(s->state) ?: "?");
+                snprintf(buf, size, "%s:%s", s->per_block ? "set-blocks" : "set",
+                         dax_state_to_string(s->state) ?: "?");
                 break;
         case STEP_BIND_KMEM:
                 snprintf(buf, size, "bind:kmem");

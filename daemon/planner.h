@@ -25,6 +25,7 @@ typedef enum StepKind {
 typedef struct Step {
         StepKind kind;
         DaxState state;                 /* STEP_SET_STATE only */
+        bool per_block;                 /* STEP_SET_STATE: through memoryN/state although the attribute exists */
 } Step;
 
 #define PLAN_STEPS_MAX 3
@@ -35,6 +36,28 @@ typedef struct Plan {
 } Plan;
 
 /*
+ * What the running kernel offers for a system-ram device.
+ *
+ * From "offline" (kmem bound with its memory added but not online: a fresh
+ * bind under memhp_default_state=offline), the cheapest safe way to an online
+ * type onlines the blocks that are already there instead of removing and
+ * adding them again. Onlining present blocks is safe: the offline/remove race
+ * the atomic attribute closes is about taking memory away, not about putting
+ * it in service.
+ *  - `hotplug` (this series): one write of the online type; series before
+ *    the revision that accepts it refuse it (EBUSY): then no_direct_online.
+ *  - `state` (Linux 7.3): refuses it (EBUSY, "only from unplugged"), so the
+ *    present blocks are onlined per block with the zone, and `state` keeps
+ *    reading its stale "offline" (the blocks decide, see kernel-dax.h). Not
+ *    for plain "online": 7.3 reports "online" only after a write of it.
+ *  - per block (neither attribute): onlines each offline block.
+ */
+typedef struct PlanKernel {
+        DaxAttr attr;                   /* DAX_ATTR_NONE: per block only */
+        bool no_direct_online;          /* take everything out first (unplugged, or offline per block) */
+} PlanKernel;
+
+/*
  * True when the device is where desired wants it. With the whole-device
  * attribute the kernel reports "online" as its own state (onlined with the
  * kernel's default zone choice), so it must match exactly; per block there
@@ -43,12 +66,22 @@ typedef struct Plan {
 bool plan_satisfied(DaxMode mode, DaxState state, bool atomic, PolicyState desired);
 
 /*
- * atomic: the kernel has the whole-device attribute. Without it, states are
- * changed per memory block, which allows offline → online directly and has
- * no "unplugged" while bound to kmem (unplug ends in unbinding kmem).
+ * kernel->attr: the whole-device attribute the kernel has (DAX_ATTR_UNKNOWN
+ * counts as one; it only occurs outside system-ram, where the plan is a
+ * bind). Without one, states are changed per memory block, which has no
+ * "unplugged" while bound to kmem (unplug ends in unbinding kmem).
  * Returns 0 with an empty plan when satisfied, -EINVAL for nonsense input.
  */
-int plan_transition(DaxMode mode, DaxState state, bool atomic, PolicyState desired, Plan *ret);
+int plan_transition(DaxMode mode, DaxState state, const PlanKernel *kernel, PolicyState desired, Plan *ret);
 
-/* "set:online_movable", "bind:kmem", "bind:device_dax". */
+/*
+ * A step from "offline" straight to an online type, which a kernel may refuse
+ * (the series before its revision: EBUSY; blocks in another zone: EINVAL);
+ * the queue then plans again with no_direct_online.
+ */
+bool step_is_direct_online(const Step *s, DaxState from);
+
+bool step_equal(const Step *a, const Step *b);
+
+/* "set:online_movable", "set-blocks:online_movable", "bind:kmem", "bind:device_dax". */
 const char *step_to_string(const Step *s, char *buf, size_t size);

@@ -30,6 +30,8 @@ struct Job {
         bool waiting;           /* waiting for a retry: not at the head of the queue */
         int last_error;
         bool last_step_ok;      /* the previous step returned success */
+        bool direct_refused;    /* this attempt's step from offline to online was refused */
+        bool avoid_direct;      /* ...so the next step takes the memory out first */
 
         usec_t started_usec;
         DaxMode from_mode;
@@ -250,6 +252,7 @@ static void job_step_failed(Job *j, int error) {
         j->attempts_left--;
         j->timed_out = false;
         j->steps_run = 0;
+        j->direct_refused = j->avoid_direct = false;
         log_info("%s: retrying in %" PRIu64 " ms (%u attempts left).", j->device,
                  j->req.retry_delay_usec / USEC_PER_MSEC, j->attempts_left);
         r = sd_event_add_time_relative(q->event, &j->retry_source, CLOCK_MONOTONIC,
@@ -469,15 +472,39 @@ static int job_spawn_step(Job *j, const Step *step) {
  * no failure); a gone one is removed; otherwise a failed step is retried
  * or fails the job, a successful one leads to the next step.
  */
+/*
+ * A kernel without a step from offline straight to an online type refuses
+ * it with EBUSY (the series before its revision), blocks in another zone
+ * with EINVAL: not a failure, once per attempt, but a reason to take the
+ * memory out first. Returns true when the job goes on that way.
+ */
+static bool job_direct_refused(Job *j, int error) {
+        Queue *q = j->queue;
+
+        if (error >= 0) {
+                /* The detour's first step went through: from there the direct way is fine again. */
+                if (j->last_step_ok && !step_is_direct_online(&j->step, j->step_state))
+                        j->avoid_direct = false;
+                return false;
+        }
+        if (j->direct_refused || (error != -EBUSY && error != -EINVAL) ||
+            !step_is_direct_online(&j->step, j->step_state))
+                return false;
+        j->direct_refused = j->avoid_direct = true;
+        if (q->ops->direct_refused)
+                q->ops->direct_refused(q->userdata, j, &j->step, error);
+        return true;
+}
+
 static int job_continue(Job *j, int error) {
         Queue *q = j->queue;
+        PlanKernel kernel = {};
         DaxMode mode;
         DaxState state;
-        bool atomic;
         Plan plan;
         int r;
 
-        r = q->ops->read(q->userdata, j->device, &mode, &state, &atomic);
+        r = q->ops->read(q->userdata, j->device, &mode, &state, &kernel);
         if (r >= 0 && j->steps_run == 0 && j->from_mode == _DAX_MODE_INVALID) {
                 j->from_mode = mode;
                 j->from_state = state;
@@ -486,8 +513,11 @@ static int job_continue(Job *j, int error) {
                 job_finish(j, JOB_REMOVED, r);
                 return 0;
         }
+        if (r >= 0 && job_direct_refused(j, error))
+                error = 0;
+        kernel.no_direct_online = kernel.no_direct_online || j->avoid_direct;
         if (r >= 0)
-                r = plan_transition(mode, state, atomic, j->req.desired, &plan);
+                r = plan_transition(mode, state, &kernel, j->req.desired, &plan);
         if (r < 0) {
                 job_finish(j, JOB_FAILED, r);
                 return 0;
@@ -501,7 +531,7 @@ static int job_continue(Job *j, int error) {
                 return 0;
         }
         if (j->last_step_ok && mode == j->step_mode && state == j->step_state &&
-            memcmp(&plan.steps[0], &j->step, sizeof(Step)) == 0) {
+            step_equal(&plan.steps[0], &j->step)) {
                 /* The kernel took the step but nothing moved: repeating it will not help. */
                 job_finish(j, JOB_FAILED, -ELOOP);
                 return 0;

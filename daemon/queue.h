@@ -63,8 +63,12 @@ typedef struct Queue Queue;
 typedef struct Job Job;
 
 typedef struct QueueOps {
-        /* Current mode/state of a device (parent side); -ENOENT when it is gone. */
-        int (*read)(void *userdata, const char *device, DaxMode *ret_mode, DaxState *ret_state, bool *ret_atomic);
+        /*
+         * Current mode/state of a device and what the kernel offers for it
+         * (parent side); -ENOENT when it is gone.
+         */
+        int (*read)(void *userdata, const char *device, DaxMode *ret_mode, DaxState *ret_state,
+                    PlanKernel *ret_kernel);
         /* Runs in the worker child: perform one step. */
         int (*run_step)(void *userdata, const char *device, const Step *step, int memmap_on_memory);
         /*
@@ -76,6 +80,13 @@ typedef struct QueueOps {
         /* Optional: a step is about to start / has finished. */
         void (*step_started)(void *userdata, Job *job, const Step *step);
         void (*step_finished)(void *userdata, Job *job, const Step *step, int error, usec_t duration);
+        /*
+         * Optional: the kernel refused a step from offline straight to an
+         * online type (step_is_direct_online()); the job goes the long way
+         * (unplugged, or offline per block) and the ops may remember that the
+         * kernel has no such step. Called after the device was read again.
+         */
+        void (*direct_refused)(void *userdata, Job *job, const Step *step, int error);
         /* Optional: the device's Transition or the queue length may have changed. */
         void (*device_changed)(void *userdata, const char *device);
         /* The job ends; its waiters must be answered here. Called exactly once per job. */

@@ -20,6 +20,19 @@ const char *safety_error_name(SafetyCheck c) {
         }
 }
 
+const char *safety_message_id(SafetyCheck c) {
+        switch (c) {
+        case SAFETY_MEMMAP:
+                return DAXHP_MESSAGE_REFUSED_MEMMAP;
+        case SAFETY_ZONE_RATIO:
+                return DAXHP_MESSAGE_REFUSED_ZONE_RATIO;
+        case SAFETY_UNPLUG:
+                return DAXHP_MESSAGE_REFUSED_UNPLUG;
+        default:
+                return NULL;
+        }
+}
+
 const char *safety_check_to_string(SafetyCheck c) {
         switch (c) {
         case SAFETY_MEMMAP:

@@ -29,6 +29,11 @@
 #define DAXHP_ERROR_ZONE_RATIO          "org.daxhp1.Error.ZoneRatioExceeded"
 #define DAXHP_ERROR_MEMORY_IN_USE       "org.daxhp1.Error.MemoryInUse"
 
+/* The journal catalog entry of each refusal (units/daxhpd.catalog). */
+#define DAXHP_MESSAGE_REFUSED_MEMMAP     "bff1baf522264aef8cd49d8012c7dbf2"
+#define DAXHP_MESSAGE_REFUSED_ZONE_RATIO "e84702d3ed994de2ba7b2e6a82db8eec"
+#define DAXHP_MESSAGE_REFUSED_UNPLUG     "9d49e886526b4c0688fe721362b2c01f"
+
 typedef enum SafetyCheck {
         SAFETY_OK,
         SAFETY_MEMMAP,
@@ -44,6 +49,8 @@ typedef struct SafetyVerdict {
 
 /* The D-Bus error name of a refusal, NULL for SAFETY_OK. */
 const char *safety_error_name(SafetyCheck c);
+/* The MESSAGE_ID of a refusal's journal record, NULL for SAFETY_OK. */
+const char *safety_message_id(SafetyCheck c);
 /* "memmap", "zone-ratio", "unplug". */
 const char *safety_check_to_string(SafetyCheck c);
 

@@ -64,6 +64,9 @@ valgrind_integration=(
         test_reset_drops_queued_job_and_reload_keeps_running_one
         test_transition_record_times_arrival
         test_competing_agents_reported
+        test_polkit_decides_for_non_root
+        test_polkit_failure_challenge_and_interactive_flag
+        test_stop_while_polkit_thinks_cancels_caller
         test_memmap_budget_refuses_online
         test_unplug_refused_when_memory_in_use
         test_check_lists_hazards

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "daxhpctl-bus.h"
 #include "daxhpctl-output.h"
@@ -154,6 +155,9 @@ int bus_connect(sd_bus **ret) {
                 fprintf(stderr, "Failed to connect to the system bus: %s\n", strerror(-r));
                 return -r;
         }
+        /* As busctl and systemctl: at a terminal, polkit may ask for a password
+         * (through the session's agent); in scripts it answers at once. */
+        (void) sd_bus_set_allow_interactive_authorization(*ret, isatty(STDIN_FILENO));
         return 0;
 }
 
@@ -182,9 +186,10 @@ int bus_fail(const char *what, const sd_bus_error *e, int r) {
         if (sd_bus_error_has_names(e, SD_BUS_ERROR_NAME_HAS_NO_OWNER, SD_BUS_ERROR_SERVICE_UNKNOWN))
                 fprintf(stderr, "Failed to %s: daxhpd is not running (start it with: systemctl start daxhpd).\n", what);
         else if (sd_bus_error_has_names(e, SD_BUS_ERROR_ACCESS_DENIED, "org.daxhp1.Error.AccessDenied"))
-                /* One line: the bus's text is a dump of its policy rules. */
-                fprintf(stderr, "Failed to %s: permission denied, only root may change dax devices (%s).\n",
-                        what, e->name);
+                /* One line: the bus's text is a dump of its policy rules; the
+                 * daemon's names the uid and why polkit said no (journal, --debug). */
+                fprintf(stderr, "Failed to %s: access denied, managing dax memory requires authorization "
+                        "(" DAXHP_POLKIT_ACTION ").\n", what);
         else if (e && sd_bus_error_is_set(e))
                 fprintf(stderr, "Failed to %s: %s: %s\n", what, e->name, strempty(e->message));
         else

@@ -8,6 +8,7 @@
 #include <systemd/sd-bus.h>
 
 #define DAXHP_BUS_NAME          "org.daxhp1"
+#define DAXHP_POLKIT_ACTION     "org.daxhp1.manage"
 #define DAXHP_MANAGER_PATH      "/org/daxhp1"
 #define DAXHP_DEVICE_PREFIX     "/org/daxhp1/device"
 #define DAXHP_MANAGER_INTERFACE "org.daxhp1.Manager"

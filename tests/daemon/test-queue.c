@@ -103,9 +103,20 @@ static int bump(const char *device) {
         return n + 1;
 }
 
-static int ops_read(void *userdata, const char *device, DaxMode *m, DaxState *s, bool *atomic) {
-        *atomic = true;
+static bool no_direct_online;
+static unsigned n_direct_refused;
+
+static int ops_read(void *userdata, const char *device, DaxMode *m, DaxState *s, PlanKernel *kernel) {
+        *kernel = (PlanKernel) { .attr = DAX_ATTR_HOTPLUG, .no_direct_online = no_direct_online };
         return fake_get(device, m, s);
+}
+
+/* What the daemon does: remember that this kernel has no offline → online step. */
+static void ops_direct_refused(void *userdata, Job *job, const Step *step, int error) {
+        CHECK_EQ_INT(error, -EBUSY);
+        CHECK(step_is_direct_online(step, DAX_STATE_OFFLINE));
+        n_direct_refused++;
+        no_direct_online = true;
 }
 
 /* The series' rules, enough for these tests. */
@@ -152,7 +163,9 @@ static int ops_run_step(void *userdata, const char *device, const Step *step, in
                         fake_set(device, DAX_MODE_SYSTEM_RAM, DAX_STATE_OFFLINE);
                 else if (step->kind == STEP_BIND_DEVDAX)
                         fake_set(device, DAX_MODE_DEVDAX, _DAX_STATE_INVALID);
-                else if (state == DAX_STATE_UNPLUGGED || step->state == DAX_STATE_UNPLUGGED)
+                else if (state == DAX_STATE_UNPLUGGED || step->state == DAX_STATE_UNPLUGGED ||
+                         (state == DAX_STATE_OFFLINE && strncmp(device, "direct", 6) == 0))
+                        /* "direct*": the revised series, which also onlines from offline. */
                         fake_set(device, DAX_MODE_SYSTEM_RAM, step->state);
                 else if (state != step->state)
                         r = -EBUSY;
@@ -204,6 +217,7 @@ static const Finished *finished_of(const char *device) {
 static const QueueOps ops = {
         .read = ops_read,
         .run_step = ops_run_step,
+        .direct_refused = ops_direct_refused,
         .device_changed = ops_device_changed,
         .job_finished = ops_job_finished,
         .stopped = ops_stopped,
@@ -531,6 +545,45 @@ static void test_removed(sd_event *e, Queue *q) {
         CHECK_EQ_INT(finished[1].result, JOB_DONE);
 }
 
+/*
+ * A device bound offline: the revised series onlines it in one step; the
+ * series before refuses that (EBUSY), which is no failure: once, then
+ * through unplugged, and the daemon remembers not to ask again.
+ */
+static void test_direct_online(sd_event *e, Queue *q) {
+        DaxMode m;
+        DaxState s;
+
+        reset();
+        fake_set("direct1", DAX_MODE_SYSTEM_RAM, DAX_STATE_OFFLINE);
+        CHECK_EQ_INT(queue_submit(q, "direct1", REQ(POLICY_STATE_ONLINE_MOVABLE), (void *) 1, NULL), 0);
+        run_until(e, 1);
+        CHECK_EQ_INT(finished[0].result, JOB_DONE);
+        CHECK_EQ_INT(check_trace_serial(), 1);
+        CHECK_EQ_INT(n_direct_refused, 0);
+
+        reset();
+        fake_set("v5a", DAX_MODE_SYSTEM_RAM, DAX_STATE_OFFLINE);
+        CHECK_EQ_INT(queue_submit(q, "v5a", REQ(POLICY_STATE_ONLINE_MOVABLE), (void *) 2, NULL), 0);
+        run_until(e, 1);
+        CHECK_EQ_INT(finished[0].result, JOB_DONE);
+        CHECK_EQ_INT(fake_get("v5a", &m, &s), 0);
+        CHECK_EQ_INT(s, DAX_STATE_ONLINE_MOVABLE);
+        /* refused, unplugged, online_movable */
+        CHECK_EQ_INT(check_trace_serial(), 3);
+        CHECK_EQ_INT(n_direct_refused, 1);
+
+        /* Known now: the next arrival goes through unplugged at once. */
+        reset();
+        fake_set("v5b", DAX_MODE_SYSTEM_RAM, DAX_STATE_OFFLINE);
+        CHECK_EQ_INT(queue_submit(q, "v5b", REQ(POLICY_STATE_ONLINE_KERNEL), (void *) 3, NULL), 0);
+        run_until(e, 1);
+        CHECK_EQ_INT(finished[0].result, JOB_DONE);
+        CHECK_EQ_INT(check_trace_serial(), 2);
+        CHECK_EQ_INT(n_direct_refused, 1);
+        no_direct_online = false;
+}
+
 static void test_free_cancels(sd_event *e) {
         Queue *q = NULL;
 
@@ -567,6 +620,7 @@ int main(void) {
         test_many_retries(e, q);
         test_timeout_but_done(e, q);
         test_chatty_worker(e, q);
+        test_direct_online(e, q);
         CHECK(n_changed > 0);
         queue_free(q);
         test_free_cancels(e);

@@ -675,6 +675,41 @@ echo "setstate $(tr '\n' ' ' </tmp/setstate.out)"
         v = self.kernel_view(self.devs["pmem0"])
         check(not v["attr"], "stock kernel shows an atomic attribute? %s" % v["attr"])
 
+    def step10(self):
+        """Delegation: polkit lets a member of group daxhp `daxhpctl set`, refuses another user."""
+        self.sh("getent group daxhp >/dev/null || groupadd --system daxhp; "
+                "id daxhp-op >/dev/null 2>&1 || useradd --system -M -G daxhp daxhp-op; "
+                "id daxhp-other >/dev/null 2>&1 || useradd --system -M daxhp-other")
+        check(self.run("test -f /usr/share/polkit-1/actions/org.daxhp1.policy")[0] == 0,
+              "org.daxhp1.policy is not in polkitd's actions dir")
+        # The example rule as the docs say to install it; polkitd (re)started
+        # so that it has read the action and the rule.
+        self.sh("install -D -m 644 /usr/local/share/doc/daxhp/examples/polkit/50-daxhp-group.rules "
+                "/etc/polkit-1/rules.d/50-daxhp-group.rules && systemctl restart polkit", timeout=120)
+        out = self.sh("pkaction --action-id org.daxhp1.manage --verbose", timeout=60)
+        check("auth_admin_keep" in out, "pkaction does not show the action's defaults:\n%s" % out)
+        dev = self.devs["pmem0"]
+        state = self.dprops(dev, "State")["State"]
+        uid = self.sh("id -u daxhp-op").strip()
+        since = self.guest_now()
+        # The member of the group: authorized by the rule, no password, no session.
+        rc, out = self.run("daxhpctl set %s %s" % (dev, state), user="daxhp-op", timeout=SETTLE)
+        self.log("#   daxhp-op (group daxhp): daxhpctl set %s %s -> rc %d %s" % (dev, state, rc, out.strip()))
+        check(rc == 0, "daxhp-op could not set %s: rc %d %s" % (dev, rc, out))
+        recs = [r for r in self.journal("DAXHP_EVENT=override-set", "DAXHP_DEVICE=" + dev, since=since)
+                if r.get("DAXHP_CALLER_UID") == uid]
+        check(recs, "no override-set record naming uid %s" % uid)
+        # Anyone else: one human line, exit 1, nothing changed.
+        before = self.kernel_view(dev)
+        other = "online_movable" if state != "online_movable" else "online_kernel"
+        rc, out = self.run("daxhpctl set %s %s" % (dev, other), user="daxhp-other", timeout=SETTLE)
+        self.log("#   daxhp-other: daxhpctl set %s %s -> rc %d %s" % (dev, other, rc, out.strip()))
+        want = ("Failed to set %s: access denied, managing dax memory requires authorization "
+                "(org.daxhp1.manage)." % dev)
+        check(rc == 1 and out.strip() == want, "daxhp-other: rc %d %r, want 1 and %r" % (rc, out, want))
+        check(self.kernel_view(dev)["blocks"] == before["blocks"], "a refused set changed the kernel state")
+        check(self.dprops(dev, "State")["State"] == state, "a refused set changed the device")
+
     def step11(self):
         """Fleet (issue 14): daxhp-orchestrate list/drain/unplug, node-exporter scrape, NFD file."""
         try:
@@ -719,7 +754,7 @@ def main():
     elif a.flavour in ("stock", "pristine"):
         steps = [1, 2, 9]
     else:
-        steps = [1, 2, 3, 4, 5, 6, 7, 8, 11]
+        steps = [1, 2, 3, 4, 5, 6, 7, 8, 10, 11]
     vm = VM(a.image, a.kernel, a.initrd, a.append, [a.overlay], workdir=a.workdir,
             name=a.flavour, verbose=a.verbose)
     sc = Scenario(vm, a.flavour)

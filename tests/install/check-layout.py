@@ -159,9 +159,22 @@ def main():
         want = sorted(os.path.relpath(os.path.join(r_, f), src)
                       for r_, _, fs in os.walk(src) for f in fs)
         got = sorted(os.path.relpath(os.path.join(r_, f), ex)
-                     for r_, _, fs in os.walk(ex) for f in fs)
+                     for r_, _, fs in os.walk(ex) for f in fs if not r_.endswith('/polkit'))
         check('every file of policy/examples installed (%d)' % len(want), want == got,
               'missing %s' % sorted(set(want) - set(got)))
+
+        # polkit: the action where polkitd reads actions (never under the
+        # prefix), its defaults as documented; the group rule only as an example.
+        act = installed(dest, 'org.daxhp1.policy')
+        check('polkit action in polkitd\'s actions dir (%s)' % act, act == ['/usr/share/polkit-1/actions/org.daxhp1.policy'])
+        if act:
+            a = ET.parse(D(act[0])).getroot().find("action[@id='org.daxhp1.manage']")
+            d = {e.tag: e.text for e in a.find('defaults')} if a is not None else {}
+            check('action org.daxhp1.manage: allow_any no, allow_inactive no, allow_active auth_admin_keep',
+                  d == {'allow_any': 'no', 'allow_inactive': 'no', 'allow_active': 'auth_admin_keep'}, d)
+        rules = installed(dest, '50-daxhp-group.rules')
+        check('example polkit rule installed as documentation only (%s)' % rules,
+              rules == [prefix + '/share/doc/daxhp/examples/polkit/50-daxhp-group.rules'])
 
         comp = installed(dest, 'daxhpctl')
         comp = [c for c in comp if 'bash-completion' in c]

@@ -13,6 +13,11 @@ a write(2) from the daemon behaves like the real attribute:
       injected failure (inject())                        -> that errno, state rolled back
       writer signalled during a slow step (delay())     -> EINTR, state rolled back
   * writing the current state is a successful no-op;
+  * an online type from "offline" (bound under the offline policy, or a
+    block offlined by another actor) onlines the offline blocks in place,
+    as the revised series does (EBUSY if online blocks are in another kind
+    of zone); with `hotplug_direct_online = False` it is EBUSY, as in the
+    series before that revision (v5);
   * reads always return the live state; with set_read_blocks() they wait
     while a transition of the device runs (the series' attribute read takes
     the device lock).
@@ -24,6 +29,12 @@ daemon's single global queue must make impossible.
 
 Drift: `drift(dev, i, 'offline')` toggles one block like another actor
 (memoryN/state rewritten + "offline"/"online" uevent).
+
+Linux 7.3 (`add_device(attr='state')`): the attribute is the last value
+written (stale after per-block changes, a write of it a no-op even then),
+an online type is accepted only from "unplugged" (EBUSY otherwise), and the
+memoryN/state files are served like a stock kernel's (below), since 7.3
+lets anyone change the blocks.
 
 Stock kernels (`add_device(attr=None)`): kmem-bound devices have neither
 attribute, and each memoryN/state is a FUSE file that plays
@@ -167,7 +178,7 @@ class DriverFile:
 
 
 class FakeKernel:
-    def __init__(self, online_reports='online'):
+    def __init__(self, online_reports='online', hotplug_direct_online=True):
         self.tb = UMockdev.Testbed.new()
         self.root = self.tb.get_root_dir()
         self.sys = self.tb.get_sys_dir()
@@ -180,6 +191,7 @@ class FakeKernel:
         self.uevents = []                    # (action, devpath) in send order
         self.next_phys = 32                  # memory above 4 GiB
         self.online_reports = online_reports
+        self.hotplug_direct_online = hotplug_direct_online
         self.send_uevents = True
         self.cond = threading.Condition(self.lock)
         mem = os.path.join(self.sys, 'devices/system/memory')
@@ -373,7 +385,7 @@ class FakeKernel:
         os.unlink(os.path.join(d, 'subsystem'))
         os.symlink('../../../../bus/memory', os.path.join(d, 'subsystem'))
         os.symlink('../../node/node%d' % dev.target_node, os.path.join(d, 'node%d' % dev.target_node))
-        if self._stock(dev):
+        if self._block_files(dev):
             dev.block_online[i] = self._zones(True, state) if online else None
             dev.block_fuse[i] = minifuse.FileServer(os.path.join(d, 'state'), BlockStateFile(dev, i))
 
@@ -381,6 +393,11 @@ class FakeKernel:
     def _stock(dev):
         """A kmem device of a kernel with neither hotplug nor state: per-block only."""
         return dev.kmem_attr is None and dev.driver == 'kmem'
+
+    @staticmethod
+    def _block_files(dev):
+        """memoryN/state served with the kernel's rules: stock kernels and 7.3."""
+        return dev.kmem_attr in (None, 'state') and dev.driver == 'kmem'
 
     def _remove_block(self, dev, i):
         n = dev.phys_start + i
@@ -409,7 +426,7 @@ class FakeKernel:
     def block_states(self, name):
         dev = self.devices[name]
         out = []
-        if self._stock(dev):
+        if self._block_files(dev):
             with self.lock:
                 return [None if i not in dev.block_fuse else
                         'offline' if dev.block_online.get(i) is None else 'online'
@@ -431,6 +448,8 @@ class FakeKernel:
     # reported state ---------------------------------------------------------
     def _reported(self, dev):
         with self.lock:
+            if dev.attr == 'state':
+                return dev.state            # 7.3: what was written last
             if dev.drifted and dev.state != 'unplugged':
                 return 'offline'
             if dev.state == 'online' and self.online_reports != 'online':
@@ -485,10 +504,9 @@ class FakeKernel:
             return errno.EINVAL
         with self.lock:
             cur = self._reported(dev)
-            if cur == value and not dev.drifted:
-                return 0
-            if cur in ONLINE_TYPES and value in ONLINE_TYPES:
-                return errno.EBUSY
+            err = self._refuse(dev, cur, value)
+            if err is not None:
+                return err
             inject = None
             for k, (e, target) in enumerate(dev.inject):
                 if target is None or target == value:
@@ -497,6 +515,27 @@ class FakeKernel:
         if value == 'unplugged':
             return self._unplug(dev, req, inject)
         return self._online(dev, value, req, inject)
+
+    def _refuse(self, dev, cur, value):
+        """The errno (or 0, a no-op) the attribute answers at once; None to go ahead."""
+        if dev.attr == 'state':
+            if cur == value:
+                return 0
+            if value in ONLINE_TYPES and cur != 'unplugged':
+                return errno.EBUSY      # 7.3: "only allowed from the unplugged state"
+            return None
+        if cur == value and not dev.drifted:
+            return 0
+        if cur in ONLINE_TYPES and value in ONLINE_TYPES:
+            return errno.EBUSY
+        if cur == 'offline' and value in ONLINE_TYPES:
+            if not self.hotplug_direct_online:
+                return errno.EBUSY      # v5: online types only from unplugged
+            # the blocks still online are in dev.state's zone
+            if dev.drifted and value != 'online' and \
+                    self._zones(True, dev.state) != self._zones(True, value):
+                return errno.EBUSY
+        return None
 
     def _unplug(self, dev, req, inject):
         with self.lock:

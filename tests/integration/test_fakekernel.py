@@ -80,6 +80,28 @@ class TestFakeKernel(unittest.TestCase):
         self.assertEqual(self.write('dax0.0', 'online_movable')[0], 0)
         self.assertEqual(set(self.fk.block_states('dax0.0')), {'online'})
 
+    def test_online_from_offline(self):
+        # The revised series onlines present offline blocks in place; v5
+        # refuses (EBUSY); 7.3's `state` too, while its blocks take per-block writes.
+        self.fk.add_device('dax0.0', size=512 << 20, state='offline')
+        self.assertEqual(self.write('dax0.0', 'online_movable')[0], 0)
+        self.assertEqual(self.read('dax0.0'), 'online_movable')
+        self.assertNotIn('remove', [a for a, p in self.fk.uevents if p.startswith('/devices/system/memory/')])
+        self.fk.hotplug_direct_online = False
+        self.fk.add_device('dax1.0', size=512 << 20, state='offline')
+        self.assertNotEqual(self.write('dax1.0', 'online_movable')[0], 0)
+        self.assertEqual((self.fk.writes[-1].result, self.read('dax1.0')), (errno.EBUSY, 'offline'))
+        self.fk.add_device('dax2.0', size=512 << 20, state='offline', attr='state')
+        r = self.sh('printf online_movable > /sys/bus/dax/devices/dax2.0/state')
+        self.assertNotEqual(r.returncode, 0)
+        self.assertEqual(self.fk.writes[-1].result, errno.EBUSY)
+        first = self.fk.devices['dax2.0'].phys_start
+        r = self.sh('printf online_movable > /sys/devices/system/memory/memory%d/state' % first)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(self.fk.block_zones('dax2.0'), ['Movable', None, None, None])
+        # the attribute is what was written last, not the blocks
+        self.assertEqual(self.sh('cat /sys/bus/dax/devices/dax2.0/state').stdout, 'offline\n')
+
     def test_injected_ebusy_rolls_back(self):
         self.fk.add_device('dax0.0', state='online_movable')
         self.fk.inject_error('dax0.0', errno.EBUSY, 'unplugged')

@@ -369,7 +369,8 @@ class TestOperator(worldmod.WorldTestCase):
             r = w.ctl(*args, user='nobody')
             self.assertEqual(r.returncode, 1, args)
             self.assertEqual(len(r.stderr.splitlines()), 1, r.stderr)
-            self.assertIn('permission denied, only root may change dax devices', r.stderr)
+            self.assertIn('access denied, managing dax memory requires authorization (org.daxhp1.manage).',
+                          r.stderr)
             self.assertNotIn('Rejected send message', r.stderr)
         self.assertEqual(w.fk.writes, [])
 

@@ -26,6 +26,11 @@ import world as worldmod  # noqa: E402
 
 GIB = 1 << 30
 MIB = 1 << 20
+CATALOG = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'units', 'daxhpd.catalog')
+# Each refusal's own journal catalog entry (daemon/safety.h).
+REFUSAL_IDS = {'memmap': 'bff1baf522264aef8cd49d8012c7dbf2',
+               'zone-ratio': 'e84702d3ed994de2ba7b2e6a82db8eec',
+               'unplug': '9d49e886526b4c0688fe721362b2c01f'}
 DEV = '/org/daxhp1/device/dax0_2e0'
 
 REDHAT_RULE = ('SUBSYSTEM!="memory", GOTO="memory_hotplug_end"\n'
@@ -156,6 +161,7 @@ class TestSafety(worldmod.WorldTestCase):
         self.assertEqual((rec[0]['DAXHP_CHECK'], rec[0]['DAXHP_NEED_BYTES'], rec[0]['DAXHP_HAVE_BYTES'],
                           rec[0]['DAXHP_DEVICE'], rec[0]['DAXHP_ERROR_NAME']),
                          ('memmap', str(64 * MIB), str(100 * MIB), 'dax0.0', 'org.daxhp1.Error.InsufficientMemmap'))
+        self.assertEqual(rec[0]['MESSAGE_ID'], REFUSAL_IDS['memmap'])
         # Force does not override the memmap budget.
         self.assertEqual(self.set_state('online_movable', 1)[0], 'org.daxhp1.Error.InsufficientMemmap')
         # memmap_on_memory (module and device) puts the struct pages on the device: it fits.
@@ -179,6 +185,7 @@ class TestSafety(worldmod.WorldTestCase):
         self.assertEqual(w.fk.writes, [])
         rec = self.audit('DAXHP_EVENT=refused')
         self.assertEqual(rec[-1]['DAXHP_CHECK'], 'zone-ratio')
+        self.assertEqual(rec[-1]['MESSAGE_ID'], REFUSAL_IDS['zone-ratio'])
         self.assertEqual(rec[-1]['DAXHP_NEED_BYTES'], str(3 * GIB + GIB // 2))
         # online_kernel is not limited by the ratio.
         self.assertEqual(self.set_state('online_kernel'), (None, None))
@@ -215,6 +222,7 @@ class TestSafety(worldmod.WorldTestCase):
         rec = self.audit('DAXHP_EVENT=refused')
         self.assertEqual((rec[-1]['DAXHP_CHECK'], rec[-1]['DAXHP_NEED_BYTES'], rec[-1]['DAXHP_HAVE_BYTES']),
                          ('unplug', str(GIB), str(512 * MIB)))
+        self.assertEqual(rec[-1]['MESSAGE_ID'], REFUSAL_IDS['unplug'])
         # Drained: a quarter in use fits.
         self.sysfs('devices/system/node/node1/meminfo',
                    'Node 1 MemTotal: %d kB\nNode 1 MemFree: %d kB' % (GIB >> 10, (GIB - 256 * MIB) >> 10))
@@ -223,6 +231,35 @@ class TestSafety(worldmod.WorldTestCase):
         self.assertEqual(self.set_state('unplugged'), (None, None))
         self.assertEqual(w.fk.state('dax0.0'), 'unplugged')
         self.assertEqual(w.device('dax0.0')['PagesInUse'], 0)
+
+    def test_unplug_on_shared_node_bounds_both_ways(self):
+        w = self.world()
+        self.kernel_settings()
+        # Node 0 holds the device and 3 GiB of other memory, half of it free.
+        w.fk.add_device('dax0.0', provider='hmem', size=GIB, target_node=0, state='online_movable')
+        self.sysfs('devices/system/node/node0/meminfo',
+                   'Node 0 MemTotal: %d kB\nNode 0 MemFree: %d kB' % ((4 * GIB) >> 10, (2 * GIB) >> 10))
+        w.set_host_memory(total=4 * GIB, free=2 * GIB, available=2 * GIB)
+        w.start_daemon()
+        w.wait_device('dax0.0')
+        # Up to the whole device may be in use, and up to the whole device may be the free part of
+        # MemAvailable, so the rest is 2 GiB - 1 GiB: 1 GiB + the margin does not fit.
+        self.assertEqual(w.device('dax0.0')['PagesInUse'], GIB // 4096)
+        name, text = self.set_state('unplugged')
+        self.assertEqual(name, 'org.daxhp1.Error.MemoryInUse')
+        self.assertIn('has only 1024 MiB available', text)
+        self.assertEqual(w.fk.writes, [])
+        w.set_host_memory(total=4 * GIB, free=2 * GIB, available=2 * GIB + 128 * MIB)
+        self.assertEqual(self.set_state('unplugged'), (None, None))
+        self.assertEqual(w.fk.state('dax0.0'), 'unplugged')
+
+    def test_refusals_have_catalog_entries(self):
+        with open(CATALOG) as f:
+            catalog = f.read()
+        for check, mid in REFUSAL_IDS.items():
+            entry = catalog.split('\n-- %s\n' % mid)
+            self.assertEqual(len(entry), 2, 'no catalog entry for the %s refusal' % check)
+            self.assertIn('DAXHP_CHECK=%s' % check, entry[1].split('\n-- ')[0])
 
     def test_unplug_forced(self):
         w = self.world()

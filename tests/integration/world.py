@@ -34,7 +34,7 @@ PERMISSIVE = '''
 
 
 class World:
-    def __init__(self, policies=None, permissive_bus=False, online_reports='online'):
+    def __init__(self, policies=None, permissive_bus=False, online_reports='online', bus_conf_extra=''):
         self.tmp = tempfile.mkdtemp(prefix='daxhp-it-')
         self.fk = FakeKernel(online_reports=online_reports)
         self.policy_dir = os.path.join(self.tmp, 'policy')
@@ -48,9 +48,11 @@ class World:
         for name, text in (policies or {}).items():
             self.write_policy(name, text)
         self.bus = harness.Bus(self.tmp)
-        if permissive_bus:
+        if permissive_bus or bus_conf_extra:
             orig = harness.BUS_CONF
-            harness.BUS_CONF = orig.replace('</busconfig>\n', PERMISSIVE)
+            harness.BUS_CONF = orig.replace('</busconfig>\n', bus_conf_extra + '</busconfig>\n')
+            if permissive_bus:
+                harness.BUS_CONF = harness.BUS_CONF.replace('</busconfig>\n', PERMISSIVE)
             try:
                 self.bus.start()
             finally:
