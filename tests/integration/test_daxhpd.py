@@ -926,13 +926,14 @@ class TestDaxhpd(worldmod.WorldTestCase):
         w.fk.add_device('dax0.0', provider='hmem', state='online_movable', attr=None)
         w.start_daemon()
         w.wait_device('dax0.0', State='online_movable', Transition='idle')
-        # each block write: 1 s, 8 blocks; the timeout leaves room for a
-        # loaded machine to get the worker to its first block
-        w.fk.set_delay('dax0.0', 1.0)
+        # each block write: 1.5 s, 8 blocks (12 s); the 8 s timeout falls
+        # mid-way on an idle machine and still after the first block on one
+        # whose worker needs seconds to start (CI at load 20: 3 s was not)
+        w.fk.set_delay('dax0.0', 1.5)
         w.write_policy('50-movable.conf', '[Match]\nProvider=hmem\n\n[Policy]\nState=unplugged\n'
-                       'TimeoutSec=3s\nRetries=0\n')
+                       'TimeoutSec=8s\nRetries=0\n')
         w.daemon.send_signal(signal.SIGHUP)
-        harness.wait_for(lambda: w.device('dax0.0')['LastError'], 30, what='LastError')
+        harness.wait_for(lambda: w.device('dax0.0')['LastError'], 60, what='LastError')
         d = w.wait_device('dax0.0', Transition='idle')
         self.assertIn('time', d['LastError'].lower())
         self.assertEqual((d['State'], d['Mode']), ('online_movable', 'system-ram'))
