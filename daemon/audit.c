@@ -126,6 +126,7 @@ static void collect_fields(const AuditRecord *rec, Fields *fl) {
                 if (t->steps > 0) {
                         fields_add(fl, "DAXHP_KERNEL_USEC=%" PRIu64, t->kernel);
                         fields_add(fl, "DAXHP_STEPS=%u", t->steps);
+                        fields_add(fl, "DAXHP_KERNEL_CALLS=%u", t->kernel_calls);
                 }
         }
         if (rec->has_files) {

@@ -59,6 +59,7 @@ typedef struct AuditTimes {
         usec_t write_end;               /* last kernel call returned */
         usec_t kernel;                  /* sum of the kernel calls' durations */
         unsigned steps;
+        unsigned kernel_calls;          /* sysfs writes the steps made */
         usec_t confirmed;               /* re-read shows the device where it should be */
 } AuditTimes;
 

@@ -32,12 +32,44 @@ bool path_exists(const char *p) {
         return access(p, F_OK) >= 0;
 }
 
+static KdaxCalls calls;
+
+const KdaxCalls *kdax_calls(void) {
+        return &calls;
+}
+
+void kdax_calls_reset(void) {
+        calls = (KdaxCalls) {};
+}
+
+uint64_t kdax_call_begin(void) {
+        return now_usec(CLOCK_MONOTONIC);
+}
+
+void kdax_call_end(uint64_t started) {
+        usec_t t = now_usec(CLOCK_MONOTONIC);
+
+        if (calls.n++ == 0)
+                calls.first_start = started;
+        calls.last_end = t;
+        calls.total += t - started;
+}
+
+int kdax_write(const char *path, const char *value) {
+        uint64_t t = kdax_call_begin();
+        int r;
+
+        r = write_one_line(path, value);
+        kdax_call_end(t);
+        return r;
+}
+
 int driver_write(const char *root, const char *driver, const char *file, const char *name) {
         _cleanup_free_ char *p = pathf("%s/bus/dax/drivers/%s/%s", root, driver, file);
 
         if (!p)
                 return -ENOMEM;
-        return write_one_line(p, name);
+        return kdax_write(p, name);
 }
 
 static int set_memmap_on_memory(const char *root, const char *name, int value) {
@@ -54,7 +86,7 @@ static int set_memmap_on_memory(const char *root, const char *name, int value) {
                 log_debug("%s: no memmap_on_memory attribute, leaving default.", name);
                 return 0;
         }
-        r = write_one_line(p, value ? "1" : "0");
+        r = kdax_write(p, value ? "1" : "0");
         if (r < 0)
                 return log_warning_errno(r, "%s: cannot set memmap_on_memory=%d: %m", name, value);
         return 0;
@@ -81,6 +113,7 @@ static struct daxctl_dev *find_daxctl_dev(struct daxctl_ctx *ctx, const char *na
 static int daxctl_reconfigure(const char *name, bool ram) {
         _cleanup_(daxctl_unrefp) struct daxctl_ctx *ctx = NULL;
         struct daxctl_dev *dev;
+        uint64_t t;
         int r;
 
         r = daxctl_new(&ctx);
@@ -93,11 +126,16 @@ static int daxctl_reconfigure(const char *name, bool ram) {
         if (!dev)
                 return -ENODEV;
         if (daxctl_dev_is_enabled(dev)) {
+                t = kdax_call_begin();
                 r = daxctl_dev_disable(dev);
+                kdax_call_end(t);
                 if (r < 0)
                         return r;
         }
-        return ram ? daxctl_dev_enable_ram(dev) : daxctl_dev_enable_devdax(dev);
+        t = kdax_call_begin();
+        r = ram ? daxctl_dev_enable_ram(dev) : daxctl_dev_enable_devdax(dev);
+        kdax_call_end(t);
+        return r;
 }
 
 static int direct_rebind(const char *root, const char *name, const char *from, const char *to) {

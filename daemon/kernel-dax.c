@@ -398,7 +398,7 @@ static int block_write(const char *root, unsigned b, DaxState s) {
 
         if (!p)
                 return -ENOMEM;
-        return write_one_line(p, block_write_value(s));
+        return kdax_write(p, block_write_value(s));
 }
 
 /* Put back blocks [0, done) to what they were before, newest first; no signal interrupts this. */
@@ -565,7 +565,7 @@ int kdax_set_state(const char *root, const char *name, DaxState target) {
         p = pathf("%s/%s", devdir, attr == DAX_ATTR_HOTPLUG ? "hotplug" : "state");
         if (!p)
                 return -ENOMEM;
-        r = write_one_line(p, dax_state_to_string(target));
+        r = kdax_write(p, dax_state_to_string(target));
         if (r < 0)
                 return r;
 

@@ -100,7 +100,25 @@ bool kdax_stop_requested(void);
 int kdax_bind_kmem(const char *root, const char *name, int memmap_on_memory);
 int kdax_bind_devdax(const char *root, const char *name);
 
+/*
+ * The kernel calls this process made (sysfs writes that change state, and
+ * libdaxctl's driver calls), for the step's audit record: the first one's
+ * start, the last one's end, their summed duration (CLOCK_MONOTONIC µs).
+ * kdax_calls_reset() starts counting again (the step worker, for its step).
+ */
+typedef struct KdaxCalls {
+        uint64_t first_start, last_end, total;
+        unsigned n;
+} KdaxCalls;
+
+const KdaxCalls *kdax_calls(void);
+void kdax_calls_reset(void);
+
 /* Internal to kernel-dax*.c. */
+uint64_t kdax_call_begin(void);
+void kdax_call_end(uint64_t started);
+/* write_one_line(), counted as a kernel call. */
+int kdax_write(const char *path, const char *value);
 char *pathf(const char *fmt, ...) _printf_(1, 2);
 bool path_exists(const char *p);
 int driver_write(const char *root, const char *driver, const char *file, const char *name);

@@ -62,9 +62,7 @@ static void ops_direct_refused(void *userdata, Job *job, const Step *step, int e
 }
 
 /* Runs in the forked worker: only sysfs, no bus, no event loop. */
-static int ops_run_step(void *userdata, const char *device, const Step *step, int memmap_on_memory) {
-        Manager *m = userdata;
-
+static int run_step(Manager *m, const char *device, const Step *step, int memmap_on_memory) {
         switch (step->kind) {
         case STEP_SET_STATE:
                 if (step->per_block)
@@ -77,6 +75,24 @@ static int ops_run_step(void *userdata, const char *device, const Step *step, in
         default:
                 return -EINVAL;
         }
+}
+
+static int ops_run_step(void *userdata, const char *device, const Step *step, int memmap_on_memory,
+                        StepCalls *ret_calls) {
+        const KdaxCalls *c;
+        int r;
+
+        /* The kernel's share is its writes: the read-back and libdaxctl's scan are ours. */
+        kdax_calls_reset();
+        r = run_step(userdata, device, step, memmap_on_memory);
+        c = kdax_calls();
+        *ret_calls = (StepCalls) {
+                .first_start = c->first_start,
+                .last_end = c->last_end,
+                .total = c->total,
+                .n = c->n,
+        };
+        return r;
 }
 
 static int ops_check_step(void *userdata, Job *job, const Step *step, DaxMode mode, DaxState state) {
@@ -180,6 +196,7 @@ static void ops_job_finished(void *userdata, Job *job, JobResult result, int err
                 .write_end = jt->kernel_end,
                 .kernel = jt->kernel_total,
                 .steps = jt->steps,
+                .kernel_calls = jt->kernel_calls,
                 .confirmed = result == JOB_DONE ? now_usec(CLOCK_MONOTONIC) : 0,
         };
 

@@ -269,8 +269,8 @@ static void job_step_failed(Job *j, int error) {
 }
 
 /*
- * Log records of the worker: 'L', level, errno, text. Its kernel call's
- * start and end: 'T', two usec_t. The result: 'R', value.
+ * Log records of the worker: 'L', level, errno, text. Its kernel calls:
+ * 'T', a StepCalls. The result: 'R', value.
  */
 #define WORKER_RECORD_MAX 2048
 
@@ -283,14 +283,15 @@ static void drain_worker(Job *j) {
 
                 if (n <= 0)
                         break;
-                if (buf[0] == 'T' && n == 1 + 2 * (ssize_t) sizeof(usec_t)) {
-                        usec_t t[2];
+                if (buf[0] == 'T' && n == 1 + (ssize_t) sizeof(StepCalls)) {
+                        StepCalls c;
 
-                        memcpy(t, buf + 1, sizeof(t));
+                        memcpy(&c, buf + 1, sizeof(c));
                         if (j->times.kernel_start == 0)
-                                j->times.kernel_start = t[0];
-                        j->times.kernel_end = t[1];
-                        j->times.kernel_total += t[1] - t[0];
+                                j->times.kernel_start = c.first_start;
+                        j->times.kernel_end = c.last_end;
+                        j->times.kernel_total += c.total;
+                        j->times.kernel_calls += c.n;
                 } else if (buf[0] == 'R' && n == 1 + (ssize_t) sizeof(int32_t)) {
                         memcpy(&a, buf + 1, sizeof(a));
                         j->result = a;
@@ -373,7 +374,8 @@ static void take_step_lock(const char *path) {
 
 _noreturn_ static void run_in_child(Job *j, int fd, pid_t parent) {
         sigset_t ss;
-        char rec[1 + sizeof(int32_t)] = { 'R' }, trec[1 + 2 * sizeof(usec_t)] = { 'T' };
+        char rec[1 + sizeof(int32_t)] = { 'R' }, trec[1 + sizeof(StepCalls)] = { 'T' };
+        StepCalls calls = {};
         usec_t t[2];
         int32_t r;
 
@@ -405,9 +407,11 @@ _noreturn_ static void run_in_child(Job *j, int fd, pid_t parent) {
         (void) signal(SIGINT, SIG_DFL);
 
         t[0] = now_usec(CLOCK_MONOTONIC);
-        r = j->queue->ops->run_step(j->queue->userdata, j->device, &j->step, j->req.memmap_on_memory);
+        r = j->queue->ops->run_step(j->queue->userdata, j->device, &j->step, j->req.memmap_on_memory, &calls);
         t[1] = now_usec(CLOCK_MONOTONIC);
-        memcpy(trec + 1, t, sizeof(t));
+        if (calls.n == 0)
+                calls = (StepCalls) { .first_start = t[0], .last_end = t[1], .total = t[1] - t[0], .n = 1 };
+        memcpy(trec + 1, &calls, sizeof(calls));
         (void) send(fd, trec, sizeof(trec), MSG_NOSIGNAL);
         memcpy(rec + 1, &r, sizeof(r));
         (void) send(fd, rec, sizeof(rec), MSG_NOSIGNAL);

@@ -62,6 +62,14 @@ typedef struct JobRequest {
 typedef struct Queue Queue;
 typedef struct Job Job;
 
+/* The kernel calls of one step (CLOCK_MONOTONIC µs): first started, last returned, their sum. */
+typedef struct StepCalls {
+        usec_t first_start;
+        usec_t last_end;
+        usec_t total;
+        unsigned n;
+} StepCalls;
+
 typedef struct QueueOps {
         /*
          * Current mode/state of a device and what the kernel offers for it
@@ -69,8 +77,13 @@ typedef struct QueueOps {
          */
         int (*read)(void *userdata, const char *device, DaxMode *ret_mode, DaxState *ret_state,
                     PlanKernel *ret_kernel);
-        /* Runs in the worker child: perform one step. */
-        int (*run_step)(void *userdata, const char *device, const Step *step, int memmap_on_memory);
+        /*
+         * Runs in the worker child: perform one step. ret_calls (zeroed)
+         * may say which part of it the kernel took (its sysfs writes); left
+         * empty, the whole call counts as one kernel call.
+         */
+        int (*run_step)(void *userdata, const char *device, const Step *step, int memmap_on_memory,
+                        StepCalls *ret_calls);
         /*
          * Optional, parent side: may the step run? A negative errno ends the
          * job with JOB_REFUSED, without retries (the numbers will not change
@@ -152,8 +165,8 @@ usec_t job_started_usec(const Job *j);
 /*
  * Where the job's time went (CLOCK_MONOTONIC µs, 0 unknown): first step
  * started (worker forked), first kernel call started and last returned (as
- * the worker saw them around the step's sysfs work), and the sum of the
- * kernel calls' durations over `steps` steps.
+ * the worker timed its sysfs writes), and the sum of the kernel calls'
+ * durations over `steps` steps.
  */
 typedef struct JobTimes {
         usec_t first_step;
@@ -161,6 +174,7 @@ typedef struct JobTimes {
         usec_t kernel_end;
         usec_t kernel_total;
         unsigned steps;
+        unsigned kernel_calls;          /* sysfs writes (and libdaxctl driver calls) */
 } JobTimes;
 
 const JobTimes *job_times(const Job *j);

@@ -120,7 +120,7 @@ static void ops_direct_refused(void *userdata, Job *job, const Step *step, int e
 }
 
 /* The series' rules, enough for these tests. */
-static int ops_run_step(void *userdata, const char *device, const Step *step, int memmap) {
+static int ops_run_step(void *userdata, const char *device, const Step *step, int memmap, StepCalls *calls) {
         DaxMode mode;
         DaxState state;
         int r = 0;

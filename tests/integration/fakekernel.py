@@ -115,6 +115,7 @@ class Device:
         self.busy = threading.Lock()     # the device lock a transition holds
         self.slow_read = False           # reads wait for the device lock (set_read_blocks)
         self.reads = 0                   # attribute reads served
+        self.plain_blocks = False        # 7.3: memoryN/state as plain files (add_device)
 
     # FUSE handler -------------------------------------------------------
     def read(self):
@@ -319,13 +320,16 @@ class FakeKernel:
 
     def add_device(self, name=None, provider='hmem', size=1 << 30, target_node=1,
                    state='unplugged', attr='hotplug', mode='system-ram', uevent=True,
-                   root_decoder='decoder0.0', memdevs=((0x1001, 0x0c),), bind=True):
+                   root_decoder='decoder0.0', memdevs=((0x1001, 0x0c),), bind=True,
+                   plain_blocks=False):
         """Add a dax device. mode: 'system-ram' (bound to kmem) or 'devdax'.
         provider 'cxl': a region below root_decoder over memdevs, (serial,
         host bridge bus number) pairs in interleave order. Like the kernel,
         the uevents are "add", the blocks' "add", then "bind" when the
         driver's probe is over; bind=False stops before the "bind" (the
-        probe still running: finish_probe() ends it)."""
+        probe still running: finish_probe() ends it). plain_blocks: a 7.3
+        device's memoryN/state as plain files (no FUSE server per block: for
+        large devices whose blocks nobody writes)."""
         with self.lock:
             region = str(len({d.region for d in self.devices.values()}))
             if name is None:
@@ -362,6 +366,7 @@ class FakeKernel:
                          phys, state, attr)
             dev.driver = 'kmem' if mode == 'system-ram' else 'device_dax'
             dev.kmem_attr = attr_kind
+            dev.plain_blocks = plain_blocks
             minor = len(self.devices)
             drv = 'kmem' if mode == 'system-ram' else 'device_dax'
             link = os.path.relpath(os.path.join(self.sys, 'bus/dax/drivers', drv),
@@ -468,7 +473,7 @@ class FakeKernel:
     @staticmethod
     def _block_files(dev):
         """memoryN/state served with the kernel's rules: stock kernels and 7.3."""
-        return dev.kmem_attr in (None, 'state') and dev.driver == 'kmem'
+        return dev.kmem_attr in (None, 'state') and dev.driver == 'kmem' and not dev.plain_blocks
 
     def _remove_block(self, dev, i):
         n = dev.phys_start + i

@@ -1168,7 +1168,7 @@ class TestDaxhpd(worldmod.WorldTestCase):
         w = self.world()
         w.fk.add_device('dax0.0', provider='hmem', size=256 * (128 << 20), state='online_movable')
         w.fk.add_device('dax1.0', provider='hmem', size=256 * (128 << 20), state='online_movable',
-                        attr='state')
+                        attr='state', plain_blocks=True)
         w.start_daemon()
         w.wait_device('dax1.0', State='online_movable')
         for n in ('dax0.0', 'dax1.0'):
