@@ -81,20 +81,25 @@ class Bench:
         vm = self.vm
         self.teardown()
         self.daemon(method)
-        cursor = vm.sh("journalctl -n 0 --show-cursor -q | sed -n 's/^-- cursor: //p'").strip()
-        query = ("journalctl -o json --after-cursor '%s' -u daxhpd DAXHP_DEVICE=%s "
-                 "DAXHP_EVENT=transition-finished" % (cursor, self.dev))
+        # Records of this arrival: uevent after t0 (guest CLOCK_MONOTONIC, the
+        # clock of DAXHP_T_*_USEC). Not a journal cursor: `journalctl -n 0
+        # --show-cursor` prints none, and --after-cursor '' matches nothing.
+        t0 = int(float(vm.sh("cut -d' ' -f1 /proc/uptime").strip()) * 1e6)
+        query = ("journalctl -o json -b -u daxhpd DAXHP_DEVICE=%s "
+                 "DAXHP_EVENT=transition-finished" % self.dev)
+        since = "--since '-15min'"
+        before = int(vm.sh("%s | grep -c DAXHP_T_UEVENT_USEC || true" % query, timeout=120).strip() or 0)
         # daxhpctl wait may ask before daxhpd has seen the device: wait for the record itself
         # (by time: each journalctl takes seconds on a busy TCG guest).
         vm.run("ndctl enable-namespace %s >/dev/null 2>&1; end=$(($(date +%%s) + 540)); "
-               "while [ $(date +%%s) -lt $end ]; do %s | grep -q DAXHP_T_UEVENT_USEC && break; sleep 1; done; "
-               "daxhpctl wait --timeout 60 %s" % (self.ns, query, self.dev), timeout=660)
+               "while [ $(date +%%s) -lt $end ]; do [ $(%s | grep -c DAXHP_T_UEVENT_USEC) -gt %d ] && break; sleep 1; done; "
+               "daxhpctl wait --timeout 60 %s" % (self.ns, query, before, self.dev), timeout=660)
         out = vm.sh(query, timeout=120)
         recs = [json.loads(line) for line in out.splitlines() if line.strip()]
-        recs = [r for r in recs if "DAXHP_T_UEVENT_USEC" in r]
+        recs = [r for r in recs if int(r.get("DAXHP_T_UEVENT_USEC", "0")) > t0]
         if not recs:
-            print(vm.run("journalctl --after-cursor '%s' -o short-monotonic --no-pager | tail -n 60; "
-                         "daxhpctl list" % cursor, timeout=120)[1])
+            print(vm.run("journalctl %s -o short-monotonic --no-pager | tail -n 60; "
+                         "daxhpctl list" % since, timeout=120)[1])
             raise RuntimeError("no arrival record for %s" % self.dev)
         r = recs[-1]
         if r.get("DAXHP_RESULT") != "done":
