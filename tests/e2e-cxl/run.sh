@@ -33,25 +33,8 @@ while [ $# -gt 0 ]; do
 	esac
 done
 WORK=$(mktemp -d /tmp/daxhp-e2e-cxl.XXXXXX)
-passed=0 failed=0
-t() { date +%s; }
-result() {
-	if [ "$1" = ok ]; then passed=$((passed + 1)); echo "ok $2"; else failed=$((failed + 1)); echo "not ok $2"; fi
-}
-finish() { echo "# logs: $WORK"; echo "$passed passed, $failed failed"; [ "$failed" = 0 ]; exit; }
-# prereq NAME LOG CMD...: the last stdout line of CMD into $out, or a failure.
-prereq() {
-	local name=$1 log=$WORK/$2 t0
-	shift 2
-	t0=$(t)
-	if out=$("$@" 2>"$log" | tail -n1) && [ -n "$out" ]; then
-		result ok "cxl.$name - $out ($(( $(t) - t0 )) s)"
-	else
-		result not-ok "cxl.$name - $* failed (see $log)"
-		tail -n 15 "$log" | sed 's/^/#   /'
-		finish
-	fi
-}
+TAP_PREFIX=cxl
+. "$ROOT/tests/e2e/tap.sh"
 
 prereq qemu qemu.log "$HERE/qemu10.sh"
 prereq rootfs rootfs.log "$ROOT/tests/e2e/guest/build-rootfs.sh"

@@ -36,24 +36,8 @@ done
 case $PART in all) PARTS="pmem cxl" ;; pmem|cxl) PARTS=$PART ;; *) echo "unknown part $PART" >&2; exit 2 ;; esac
 
 WORK=$(mktemp -d /tmp/daxhp-e2e-safety.XXXXXX)
-passed=0 failed=0
-t() { date +%s; }
-result() {
-	if [ "$1" = ok ]; then passed=$((passed + 1)); echo "ok $2"; else failed=$((failed + 1)); echo "not ok $2"; fi
-}
-finish() { echo "# logs: $WORK"; echo "$passed passed, $failed failed"; [ "$failed" = 0 ]; exit; }
-prereq() {
-	local name=$1 log=$WORK/$2 t0
-	shift 2
-	t0=$(t)
-	if out=$("$@" 2>"$log" | tail -n1) && [ -n "$out" ]; then
-		result ok "safety.$name - $out ($(( $(t) - t0 )) s)"
-	else
-		result not-ok "safety.$name - $* failed (see $log)"
-		tail -n 15 "$log" | sed 's/^/#   /'
-		finish
-	fi
-}
+TAP_PREFIX=safety
+. "$HERE/tap.sh"
 
 prereq rootfs rootfs.log "$HERE/guest/build-rootfs.sh"
 read -r IMG _ <<<"$out"
