@@ -339,39 +339,19 @@ def main():
     vm = cxl_vm(a.image, a.kernel, a.initrd, append, [a.overlay], workdir=a.workdir,
                 name="cxl", verbose=a.verbose)
     sc = CxlScenario(vm, a.flavour)
+
+    def boot():
+        """kernel on q35 + 2 CXL expanders: boot to multi-user under systemd"""
+        secs = vm.boot()
+        sc.timings["boot"] = secs
+        sc.log("#   multi-user (%s) in %.1fs, agent after %.1fs; %s" % (
+            vm.system_state, secs, vm.agent_seconds, vm.sh("uname -r").strip()))
+    postmortem = ("journalctl -u daxhpd --no-pager -o short-monotonic | tail -n 200; "
+                  "daxhp-cxl-region list; daxctl list; numactl -H 2>/dev/null; "
+                  "grep . /sys/devices/system/node/node*/meminfo | grep MemTotal; "
+                  "dmesg | grep -i -E 'cxl|kmem|warn|bug' | tail -n 60")
     label = "cxl" if a.flavour == "patched" else "cxl-" + a.flavour
-    try:
-        def boot():
-            """kernel on q35 + 2 CXL expanders: boot to multi-user under systemd"""
-            secs = vm.boot()
-            sc.timings["boot"] = secs
-            sc.log("#   multi-user (%s) in %.1fs, agent after %.1fs; %s" % (
-                vm.system_state, secs, vm.agent_seconds, vm.sh("uname -r").strip()))
-        if not sc.run_step(label + ".boot", boot):
-            raise SystemExit
-        if not sc.run_step(label + ".prepare", sc.prepare):
-            raise SystemExit
-        for n in steps:
-            sc.run_step("%s.%d" % (label, n), getattr(sc, "step%d" % n))
-    except SystemExit:
-        pass
-    finally:
-        try:
-            if vm.proc and vm.proc.poll() is None:
-                rc, out = vm.run("journalctl -u daxhpd --no-pager -o short-monotonic | tail -n 200; "
-                                 "daxhp-cxl-region list; daxctl list; numactl -H 2>/dev/null; "
-                                 "grep . /sys/devices/system/node/node*/meminfo | grep MemTotal; "
-                                 "dmesg | grep -i -E 'cxl|kmem|warn|bug' | tail -n 60", 60)
-                with open(os.path.join(vm.dir, "cxl.daxhpd-journal.txt"), "w") as f:
-                    f.write(out)
-        except Exception:  # noqa
-            pass
-        vm.poweroff()
-    passed = sum(1 for r in sc.results if r[2])
-    failed = len(sc.results) - passed
-    sc.log("# timings: %s" % ", ".join("%s=%.1fs" % kv for kv in sorted(sc.timings.items())))
-    sc.log("# logs: %s" % vm.dir)
-    sc.log("%d passed, %d failed" % (passed, failed))
+    failed = sc.run_all(label, boot, steps, postmortem, "cxl.daxhpd-journal.txt")
     sys.exit(1 if failed else 0)
 
 
