@@ -24,6 +24,7 @@ from cxlvm import cxl_vm, SERIALS  # noqa: E402
 from scenario import (Scenario, Fail, check, dev_path, BUS, DEV_IF,  # noqa: E402
                       SETTLE, STEP_TIMEOUT)
 from vm import StepFailed, Timeout, VMDied, guest_args  # noqa: E402,F401
+import fleet  # noqa: E402
 
 HELPER = "daxhp-cxl-region"
 # The kernel's own choice when kmem binds a new region's memory (the guest
@@ -146,6 +147,9 @@ class CxlScenario(Scenario):
         self.write_policy("60-cxl-reserve.conf",
                           "[Match]\nProvider=cxl\nMemdevSerial=%d\n\n[Policy]\n"
                           "State=unplugged\n" % reserve)
+        # The NFD directory must exist when daxhpd starts (the unit's
+        # ReadWritePaths= takes only directories that exist then).
+        self.sh("mkdir -p %s" % os.path.dirname(fleet.NFD_FILE))
         self.write_policy("40-cxl-interleaved.conf",
                           "[Match]\nProvider=cxl\nRootDecoder=decoder0.2\n\n[Policy]\n"
                           "State=online_movable\nOnDrift=report\n")
@@ -168,7 +172,7 @@ class CxlScenario(Scenario):
         check(self.run("systemctl is-active daxhpd")[1].strip() == "active", "daxhpd not active")
 
     def step2(self):
-        """ram region on the fast expander -> dax device onlined movable by the kernel on a CPU-less node; daxhpd finds it at policy; D-Bus, status and explain name the hardware"""
+        """ram region on the fast expander -> dax device onlined movable by the kernel on a CPU-less node; daxhpd finds it at policy; D-Bus, status, explain and the node labels name the hardware"""
         since = self.guest_now()
         region, dev, t = self.create_region(self.mem[SERIALS[0]])
         self.regions["fast"], self.devs["fast"] = region, dev
@@ -197,6 +201,22 @@ class CxlScenario(Scenario):
         out = self.sh("daxhpctl explain %s" % dev)
         self.log("".join("#   | " + l + "\n" for l in out.splitlines()).rstrip())
         check("MemdevSerial" in out and "50-cxl-fast.conf" in out, "explain does not name the serial match")
+        self.fleet_files_show_cxl(dev, node, p["Size"])
+
+    def fleet_files_show_cxl(self, dev, node, size):
+        """The node labels and the metrics name the CXL memory (daxhp's fleet files)."""
+        want = ["daxhp-cxl-present=true", "daxhp-online-movable-bytes.cxl.node%d=%d" % (node, size)]
+        info = 'daxhp_device_info{device="%s",provider="cxl"' % dev
+        deadline = time.monotonic() + SETTLE
+        while True:
+            labels = self.run("cat %s" % fleet.NFD_FILE, timeout=30)[1].splitlines()
+            metrics = self.run("cat %s/daxhp.prom" % fleet.TEXTFILE_DIR, timeout=30)[1]
+            if all(w in labels for w in want) and info in metrics:
+                break
+            check(time.monotonic() < deadline, "after %d s, NFD labels %s (want %s); metrics %s %s" % (
+                SETTLE, labels, want, "have" if info in metrics else "lack", info))
+            time.sleep(1)
+        self.log("#   NFD labels: %s" % ", ".join(l for l in labels if "cxl" in l))
 
     def step3(self):
         """ram region on the reserve expander -> onlined by the kernel -> daxhpd unplugs it atomically (policy by serial)"""
