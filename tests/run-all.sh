@@ -130,6 +130,17 @@ meson_stage() {
         return $rc
 }
 
+# A runner that prints TAP lines and closes with "N passed, N failed": its
+# output to the terminal and to logf, its tally into the totals.
+tap_stage() {
+        local logf=$1 rc
+        shift
+        "$@" 2>&1 | tee "$logf" >&2
+        rc=${PIPESTATUS[0]}
+        count_from_log "$logf" || rc=1
+        return "$rc"
+}
+
 run_stage() {
         local name=$1 start rc=0 logf
         start=$(date +%s)
@@ -155,33 +166,19 @@ run_stage() {
                         --logbase testlog-valgrind-integration "${valgrind_integration[@]}" >&2 || rc=1
                 count_meson "$builddir/plain" valgrind-integration || rc=1 ;;
         kernel)
-                "$top/tests/kernel/run.sh" 2>&1 | tee "$logf" >&2
-                rc=${PIPESTATUS[0]}
-                count_from_log "$logf" || rc=1 ;;
+                tap_stage "$logf" "$top/tests/kernel/run.sh" || rc=1 ;;
         kernel-debug)
-                "$top/tests/kernel/run.sh" --variant debug 2>&1 | tee "$logf" >&2
-                rc=${PIPESTATUS[0]}
-                count_from_log "$logf" || rc=1 ;;
+                tap_stage "$logf" "$top/tests/kernel/run.sh" --variant debug || rc=1 ;;
         e2e)
-                "$top/tests/e2e/run.sh" 2>&1 | tee "$logf" >&2
-                rc=${PIPESTATUS[0]}
-                count_from_log "$logf" || rc=1 ;;
+                tap_stage "$logf" "$top/tests/e2e/run.sh" || rc=1 ;;
         e2e-cxl)
-                "$top/tests/e2e-cxl/run.sh" 2>&1 | tee "$logf" >&2
-                rc=${PIPESTATUS[0]}
-                count_from_log "$logf" || rc=1 ;;
+                tap_stage "$logf" "$top/tests/e2e-cxl/run.sh" || rc=1 ;;
         e2e-safety)
-                "$top/tests/e2e/run-safety.sh" 2>&1 | tee "$logf" >&2
-                rc=${PIPESTATUS[0]}
-                count_from_log "$logf" || rc=1 ;;
+                tap_stage "$logf" "$top/tests/e2e/run-safety.sh" || rc=1 ;;
         e2e-mainline)
-                "$top/tests/e2e/run.sh" --kernel mainline 2>&1 | tee "$logf" >&2
-                rc=${PIPESTATUS[0]}
-                count_from_log "$logf" || rc=1 ;;
+                tap_stage "$logf" "$top/tests/e2e/run.sh" --kernel mainline || rc=1 ;;
         e2e-cxl-mainline|e2e-cxl-pristine)
-                "$top/tests/e2e-cxl/run.sh" --kernel "${name#e2e-cxl-}" 2>&1 | tee "$logf" >&2
-                rc=${PIPESTATUS[0]}
-                count_from_log "$logf" || rc=1 ;;
+                tap_stage "$logf" "$top/tests/e2e-cxl/run.sh" --kernel "${name#e2e-cxl-}" || rc=1 ;;
         *)
                 log "unknown stage $name"; rc=1 ;;
         esac
