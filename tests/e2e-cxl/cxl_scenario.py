@@ -230,13 +230,17 @@ class CxlScenario(Scenario):
         """a workload holds memory on the CXL node: unplug migrates it off atomically, re-online brings the node back"""
         dev = self.devs["fast"]
         node = self.node_of(dev)
-        self.sh("systemd-run --unit=cxl-hog -p NUMAPolicy=bind -p NUMAMask=%d "
-                "python3 -c 'import time; x = b\"\\x5a\" * (%d << 20); time.sleep(3600)'" % (node, HOG_MIB))
+        # Bound to the node, the hog can only fault pages in from it: it must
+        # be done (its ready file) before the unplug isolates the whole device,
+        # or a fault in that window meets the OOM killer.
+        self.sh("rm -f /run/cxl-hog.ready; systemd-run --unit=cxl-hog -p NUMAPolicy=bind -p NUMAMask=%d "
+                "python3 -c 'import time; x = b\"\\x5a\" * (%d << 20); "
+                "open(\"/run/cxl-hog.ready\", \"w\").close(); time.sleep(3600)'" % (node, HOG_MIB))
         t0 = last_t = time.monotonic()
         pages = last = 0
         while time.monotonic() - last_t < HOG_STALL:
             pages = self.awk_pages(node)
-            if pages * 4096 >= (HOG_MIB << 20) * 0.9:
+            if self.run("test -e /run/cxl-hog.ready")[0] == 0:
                 break
             if pages > last:
                 last, last_t = pages, time.monotonic()
