@@ -91,7 +91,7 @@ log() { printf '==> %s\n' "$*" >&2; }
 # Adds the counts of the last "N passed, N failed" line of a log to the tally.
 count_from_log() {
         local line p f
-        line=$(grep -E '^([A-Za-z-]+: )?[0-9]+ passed, [0-9]+ failed' "$1" | tail -n 1)
+        line=$(grep -a -E '^([A-Za-z-]+: )?[0-9]+ passed, [0-9]+ failed' "$1" | tail -n 1)
         if [[ -z $line ]]; then
                 return 1
         fi
@@ -144,8 +144,10 @@ tap_stage() {
 run_stage() {
         local name=$1 start rc=0 logf
         start=$(date +%s)
-        logf=$cache/logs/$name.log
-        mkdir -p "$cache/logs"
+        # Per checkout, like the build dirs: two checkouts running the same
+        # stage at once must not write (and count) one log.
+        logf=$builddir/logs/$name.log
+        mkdir -p "$builddir/logs"
         log "stage $name"
         case $name in
         unit-plain)
