@@ -4,11 +4,12 @@
 # Benchmark (not a test): unplug of the same filled pmem dax device through
 # the hotplug attribute vs a per-block loop (memoryN/state offline of every
 # block + kmem unbind), timed by one long-lived guest process, methods
-# interleaved, PAIRS pairs, for a 1 GiB and a 3.2 GiB device, on two layouts:
+# interleaved, PAIRS pairs, for a 1 GiB and a 4 GiB device, on two layouts:
 #   dram-node  dax memory on the DRAM's NUMA node (one node)
 #   own-node   dax memory on a NUMA node of its own (QEMU -numa, CPU-less
 #              node 1 = exactly the two pmem regions), as CXL memory appears
-# Then the arrival of each device (daxhp-util arrival, PAIRS rounds): kmem
+# Then (unless --no-arrival) the arrival of each device (daxhp-util
+# arrival, PAIRS rounds): kmem
 # bind + offline -> online_movable ("bind-attr") vs one unplugged ->
 # online_movable ("replug"), and bind + unplugged + online_movable.
 # Prints markdown tables and ends with one line per size and layout:
@@ -19,10 +20,11 @@
 #
 #   bench/kernel/run.sh [--variant default|debug] [--pairs N] [--fill MIB]
 #                       [--layout dram-node|own-node]... [--kernel BZIMAGE]
+#                       [--no-arrival]
 set -uo pipefail
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 CACHE=${DAXHP_CACHE:-/var/cache/daxhp}
-VARIANT=default PAIRS=10 FILL=256 KERNEL=
+VARIANT=default PAIRS=10 FILL=256 KERNEL= ARRIVAL=1
 LAYOUTS=()
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -31,7 +33,8 @@ while [ $# -gt 0 ]; do
 	--pairs) PAIRS=$2; shift 2 ;;
 	--fill) FILL=$2; shift 2 ;;
 	--layout) LAYOUTS+=("$2"); shift 2 ;;
-	-h|--help) sed -n '3,22p' "$0"; exit 0 ;;
+	--no-arrival) ARRIVAL=0; shift ;;
+	-h|--help) sed -n '3,24p' "$0"; exit 0 ;;
 	*) echo "bench/kernel/run.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
 done
@@ -48,19 +51,21 @@ for layout in "${LAYOUTS[@]}"; do
 	L=$CACHE/logs/bench/$VARIANT-$layout.log
 	case $layout in
 	dram-node)
-		VM=(--mem 9G --memmap '1152M!4G' --memmap '3328M!0x150000000') ;;
+		# RAM 0-3G + 4G-11G; pmem 4G-5248M (1 GiB) and 5376M-9600M
+		# (4 GiB of blocks; 128 MiB of each region go to alignment)
+		VM=(--mem 10G --memmap '1152M!4G' --memmap '4224M!0x150000000') ;;
 	own-node)
-		# node 0: 0-3G + 4G-6G (5120M); node 1: 6G-10624M = the two regions
-		VM=(--mem 9600M --memmap '1152M!6G' --memmap '3328M!7296M'
+		# node 0: 0-3G + 4G-6G (5120M); node 1: 6G-11520M = the two regions
+		VM=(--mem 10496M --memmap '1152M!6G' --memmap '4224M!7296M'
 		    --qemu -object --qemu memory-backend-ram,id=m0,size=5120M
 		    --qemu -numa --qemu node,nodeid=0,cpus=0,memdev=m0
-		    --qemu -object --qemu memory-backend-ram,id=m1,size=4480M
+		    --qemu -object --qemu memory-backend-ram,id=m1,size=5376M
 		    --qemu -numa --qemu node,nodeid=1,memdev=m1) ;;
 	*) echo "bench: unknown layout $layout" >&2; exit 2 ;;
 	esac
 	"$TOP/kernel/qemu/run-vm.sh" --kernel "$BZ" --initrd "$INITRD" --log "$L" "${VM[@]}" \
-		--append "memhp_default_state=offline daxhp.pairs=$PAIRS daxhp.fill=$FILL daxhp.layout=$layout" \
-		--test bench --timeout 2400 || rc=1
+		--append "memhp_default_state=offline daxhp.pairs=$PAIRS daxhp.fill=$FILL daxhp.layout=$layout daxhp.arrival=$ARRIVAL" \
+		--test bench --timeout 5400 || rc=1
 	echo
 	echo "## $layout"
 	echo

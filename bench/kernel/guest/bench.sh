@@ -8,16 +8,18 @@
 # workload (FILL MiB of anonymous memory held by a child bound to the
 # device's node) so the unplug must migrate it.  Prints markdown rows and
 # one ratio line per device between DAXHP-BENCH-BEGIN/END.  No assertions
-# on times; a failed write fails the run.  Then per device the arrival
+# on times; a failed write fails the run.  Then (unless daxhp.arrival=0)
+# per device the arrival
 # (daxhp-util arrival): bind + offline -> online_movable vs one
 # unplugged -> online_movable, and the old bind + unplug + online path.
 . /tests/lib.sh
-PAIRS=10 FILL=256 LAYOUT=dram-node
+PAIRS=10 FILL=256 LAYOUT=dram-node ARRIVAL=1
 for a in $(cat /proc/cmdline); do
 	case $a in
 	daxhp.pairs=*) PAIRS=${a#*=} ;;
 	daxhp.fill=*) FILL=${a#*=} ;;
 	daxhp.layout=*) LAYOUT=${a#*=} ;;
+	daxhp.arrival=*) ARRIVAL=${a#*=} ;;
 	esac
 done
 ktap_header "bench: $PAIRS interleaved pairs, fill $FILL MiB, layout $LAYOUT"
@@ -43,7 +45,7 @@ ratio() {
 }
 
 ROWS=/tmp/bench.rows AROWS=/tmp/bench.arows RATIOS=/tmp/bench.ratios
-: >$ROWS; : >$AROWS; : >$AROWS.old; : >$RATIOS
+: >$ROWS; : >$AROWS; : >$AROWS.old; : >$RATIOS; : >$RATIOS.mig
 for DEV in $DEVS; do
 	N=$(nblocks "$DEV")
 	MIB=$((N * $(block_size) >> 20))
@@ -61,10 +63,13 @@ for DEV in $DEVS; do
 		set -- $(stats 4 $m 1000 </tmp/bench.$DEV); o=$1 omin=$2 omax=$3
 		set -- $(stats 6 $m 1 </tmp/bench.$DEV); ms=$1
 		set -- $(stats 7 $m 1 </tmp/bench.$DEV); mf=$1
-		echo "| $MIB MiB | $LAYOUT | $m | $o ($omin-$omax) | $u ($umin-$umax) | $ms | $mf |" >>$ROWS
+		set -- $(stats 8 $m 1 </tmp/bench.$DEV); iu=$1
+		echo "| $MIB MiB | $LAYOUT | $m | $o ($omin-$omax) | $u ($umin-$umax) | $iu | $ms | $mf |" >>$ROWS
 		eval "U_$(echo $m | tr -d -)=$u"
+		echo "pages migrated per unplug / pages in use $m ${MIB}MiB $LAYOUT: $(ratio "$ms" "$iu") ($ms / $iu)" >>$RATIOS.mig
 	done
 	echo "unplug ratio attribute/per-block ${MIB}MiB $LAYOUT: $(ratio "$U_attribute" "$U_perblock") ($PAIRS pairs)" >>$RATIOS
+	[ "$ARRIVAL" = 1 ] || continue
 
 	# Arrival: from unbound to online_movable (bind + offline -> online_movable)
 	# vs one unplugged -> online_movable of the same device, and the path that
@@ -86,11 +91,13 @@ for DEV in $DEVS; do
 	echo "re-add ratio (bind+unplugged+online_movable)/(unplugged->online_movable) ${MIB}MiB $LAYOUT: $(ratio "$A_bindreplug" "$A_replug") ($PAIRS pairs)" >>$AROWS.old
 done
 echo "DAXHP-BENCH-BEGIN"
-echo "fill: $FILL MiB ($((FILL * 256)) pages) per run; times in ms, median (min-max) of $PAIRS; pgmigrate deltas are medians per unplug"
+echo "fill: $FILL MiB ($((FILL * 256)) pages) per run; times in ms, median (min-max) of $PAIRS; in use = pages in use in the device (its node's ZONE_MOVABLE) before the unplug; pgmigrate deltas and in use are medians per unplug"
 echo
-echo "| size | layout | method | online_movable | unplug | pgmigrate_success | pgmigrate_fail |"
-echo "|---|---|---|---:|---:|---:|---:|"
+echo "| size | layout | method | online_movable | unplug | in use | pgmigrate_success | pgmigrate_fail |"
+echo "|---|---|---|---:|---:|---:|---:|---:|"
 cat $ROWS
+echo
+cat $RATIOS.mig
 echo
 echo "Arrival, unbound or unplugged -> online_movable, ms, median (min-max) of $PAIRS rounds (order rotated):"
 echo "bind-attr = kmem bind + offline -> online_movable; replug = unplugged -> online_movable;"
@@ -104,5 +111,5 @@ cat $AROWS.old
 echo
 cat $RATIOS
 echo "DAXHP-BENCH-END"
-cat $ROWS $AROWS $AROWS.old $RATIOS >>"$KTAP_OUT"
+cat $ROWS $RATIOS.mig $AROWS $AROWS.old $RATIOS >>"$KTAP_OUT"
 ktap_finish
