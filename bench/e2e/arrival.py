@@ -112,7 +112,7 @@ class Bench:
                          "while [ $(date +%%s) -lt $end ]; do [ $(%s | grep -c DAXHP_T_UEVENT_USEC) -gt %d ] && break; "
                          "sleep 1; done; daxhpctl wait --timeout 60 %s >/dev/null"
                          % (CPU, self.ns, CPU, query, before, self.dev), timeout=660)
-        fields = {l.split(" ", 1)[0]: l.split(" ", 1)[1] for l in cpu.splitlines() if l[:4] in ("CPU0", "CPU1", "T1 ")}
+        fields = {k: v for k, _, v in (l.partition(" ") for l in cpu.splitlines()) if k in ("CPU0", "CPU1", "T1")}
         c0, c1 = cpu_values(fields.get("CPU0", "")), cpu_values(fields.get("CPU1", ""))
         t1 = int(float(fields.get("T1", "0")) * 1e6)
         out = vm.sh(query, timeout=120)
