@@ -568,6 +568,8 @@ static int worker_spawn(Queue *q) {
                 return r;
         }
         if (pid == 0) {
+                /* The parent's bookkeeping, not the worker's. */
+                free(TAKE_PTR(w));
                 close(fds[0]);
                 worker_main(q, fds[1], parent);
         }

@@ -45,6 +45,19 @@ from vm import VM, guest_args  # noqa: E402
 POLICY = "/etc/daxhp.d/50-bench.conf"
 KEYS = ("UEVENT", "POLICY", "STEP", "WRITE_START", "WRITE_END", "CONFIRMED")
 BIN = "/usr/local/libexec/daxhpd"
+# Who else runs on the one vCPU during an arrival: each unit's CPU time (µs)
+# over the arrival window, from its cgroup's cpu.stat (daxhpd's includes its
+# step worker), else its main process's /proc/PID/schedstat ("x": neither).
+UNITS = ("daxhpd", "systemd-journald", "systemd-udevd", "dbus")
+CPU = ("for u in %s; do f=/sys/fs/cgroup/system.slice/$u.service/cpu.stat; "
+       "if [ -r $f ]; then awk '/^usage_usec/ {print $2}' $f; "
+       "else p=$(systemctl show -P MainPID $u); awk '{print int($1 / 1000)}' /proc/$p/schedstat 2>/dev/null || echo x; "
+       "fi; done" % " ".join(UNITS))
+
+
+def cpu_values(text):
+    vals = [int(v) if v.isdigit() else None for v in text.split()]
+    return vals if len(vals) == len(UNITS) else [None] * len(UNITS)
 
 
 def policy(state):
@@ -93,9 +106,15 @@ class Bench:
         # (by time: each journalctl takes seconds on a busy TCG guest). Not at once: on the
         # one vCPU a journalctl running during the arrival takes the CPU from what is
         # measured (the first figures polled at once and counted it as daxhpd's own).
-        vm.run("ndctl enable-namespace %s >/dev/null 2>&1; sleep 4; end=$(($(date +%%s) + 540)); "
-               "while [ $(date +%%s) -lt $end ]; do [ $(%s | grep -c DAXHP_T_UEVENT_USEC) -gt %d ] && break; sleep 1; done; "
-               "daxhpctl wait --timeout 60 %s" % (self.ns, query, before, self.dev), timeout=660)
+        # CPU time of the units from just before the enable to 6 s later (the arrival done).
+        rc, cpu = vm.run("echo CPU0 $(%s); ndctl enable-namespace %s >/dev/null 2>&1; sleep 6; echo CPU1 $(%s); "
+                         "echo T1 $(cut -d' ' -f1 /proc/uptime); end=$(($(date +%%s) + 540)); "
+                         "while [ $(date +%%s) -lt $end ]; do [ $(%s | grep -c DAXHP_T_UEVENT_USEC) -gt %d ] && break; "
+                         "sleep 1; done; daxhpctl wait --timeout 60 %s >/dev/null"
+                         % (CPU, self.ns, CPU, query, before, self.dev), timeout=660)
+        fields = {k: v for k, _, v in (l.partition(" ") for l in cpu.splitlines()) if k in ("CPU0", "CPU1", "T1")}
+        c0, c1 = cpu_values(fields.get("CPU0", "")), cpu_values(fields.get("CPU1", ""))
+        t1 = int(float(fields.get("T1", "0")) * 1e6)
         out = vm.sh(query, timeout=120)
         recs = [json.loads(line) for line in out.splitlines() if line.strip()]
         recs = [r for r in recs if int(r.get("DAXHP_T_UEVENT_USEC", "0")) > t0]
@@ -106,6 +125,10 @@ class Bench:
         r = recs[-1]
         if r.get("DAXHP_RESULT") != "done":
             raise RuntimeError("arrival not done: %s" % r)
+        # Only when the arrival was over at the second reading.
+        late = int(r["DAXHP_T_CONFIRMED_USEC"]) > t1
+        cpu_us = {u: (None if late or a is None or b is None else b - a)
+                  for u, a, b in zip(UNITS, c0, c1)}
         t = {k: int(r["DAXHP_T_%s_USEC" % k]) for k in KEYS}
         kernel = int(r["DAXHP_KERNEL_USEC"])
         total = t["CONFIRMED"] - t["UEVENT"]
@@ -116,7 +139,7 @@ class Bench:
             "pre": pre, "policy": t["POLICY"] - t["UEVENT"], "queue": t["STEP"] - t["POLICY"],
             "fork": t["WRITE_START"] - t["STEP"],
             "between": (t["WRITE_END"] - t["WRITE_START"]) - kernel, "post": post,
-            "steps": int(r["DAXHP_STEPS"]),
+            "steps": int(r["DAXHP_STEPS"]), "cpu": cpu_us,
         }
 
 
@@ -155,9 +178,11 @@ def main():
                 r = b.arrival(method)
                 res[method].append(r)
                 print("  run %2d %-6s total %7.1f ms  kernel %7.1f  own %6.1f (uevent->call %5.1f, "
-                      "between %5.1f, return->confirmed %5.1f)  steps %d"
+                      "between %5.1f, return->confirmed %5.1f)  steps %d  cpu ms %s"
                       % (i, method, ms(r["total"]), ms(r["kernel"]), ms(r["own"]), ms(r["pre"]),
-                         ms(r["between"]), ms(r["post"]), r["steps"]), flush=True)
+                         ms(r["between"]), ms(r["post"]), r["steps"],
+                         " ".join("%s=%s" % (u, "?" if r["cpu"][u] is None else "%.1f" % ms(r["cpu"][u]))
+                                  for u in UNITS)), flush=True)
         iface = vm.sh("busctl get-property org.daxhp1 /org/daxhp1 org.daxhp1.Manager KernelInterface").split()[-1]
         b.teardown()
         vm.sh("systemctl stop daxhpd", timeout=120)
@@ -182,6 +207,17 @@ def main():
             method, stat([r["total"] for r in v]), stat([r["kernel"] for r in v]), stat([r["own"] for r in v]),
             stat([r["pre"] for r in v]), stat([r["between"] for r in v]), stat([r["post"] for r in v]),
             "/".join(str(s) for s in steps)))
+    print()
+    print("CPU time per arrival of each unit (cgroup cpu.stat, from the enable to 6 s later), median [min–max] ms:")
+    print()
+    print("| path | %s |" % " | ".join(UNITS))
+    print("|---|%s|" % "|".join("---:" for _ in UNITS))
+    for method in ("before", "after"):
+        cols = []
+        for u in UNITS:
+            v = [r["cpu"][u] for r in res[method] if r["cpu"][u] is not None]
+            cols.append(stat(v) + (" (n=%d)" % len(v) if len(v) != len(res[method]) else "") if v else "–")
+        print("| %s | %s |" % (method, " | ".join(cols)))
     print()
     print("uevent → first call, split (median ms): policy match %.2f, queue → step %.2f, fork → call %.2f (after)"
           % tuple(ms(statistics.median([r[k] for r in res["after"]])) for k in ("policy", "queue", "fork")))
