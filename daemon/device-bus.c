@@ -69,27 +69,31 @@ static int property_get_target_node(sd_bus *bus, const char *path, const char *i
         return sd_bus_message_append(reply, "i", (int32_t) d->status.target_node);
 }
 
-/* The CXL identity policy can match (daxhp.d(5)), read from sysfs when asked:
- * it cannot change while the device exists, so these properties are const. */
+/* The CXL identity policy can match (daxhp.d(5)), as the last policy match
+ * scanned it: it cannot change while the device exists, so these properties
+ * are const. Read from sysfs only when no match could scan it. */
 static int property_get_cxl(sd_bus *bus, const char *path, const char *interface, const char *property,
                             sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         const Device *d = userdata;
-        DeviceInfo info;
+        DeviceInfo scanned = {}, *info = &scanned;
         int r;
 
-        if (dax_scan_device(d->manager->sysfs_root, d->name, &info) < 0)
-                info = (DeviceInfo) { .target_node = -1 };
+        if (d->scanned)
+                info = (DeviceInfo *) &d->scan;
+        else if (dax_scan_device(d->manager->sysfs_root, d->name, &scanned) < 0)
+                scanned = (DeviceInfo) { .target_node = -1 };
         if (streq(property, "CxlRegion"))
-                r = sd_bus_message_append(reply, "s", strempty(info.cxl_region));
+                r = sd_bus_message_append(reply, "s", strempty(info->cxl_region));
         else if (streq(property, "CxlRootDecoder"))
-                r = sd_bus_message_append(reply, "s", strempty(info.cxl_root_decoder));
+                r = sd_bus_message_append(reply, "s", strempty(info->cxl_root_decoder));
         else if (streq(property, "CxlMemdevs"))
-                r = sd_bus_message_append_strv(reply, info.cxl_memdevs);
+                r = sd_bus_message_append_strv(reply, info->cxl_memdevs);
         else if (streq(property, "CxlSerials"))
-                r = sd_bus_message_append_strv(reply, info.cxl_serials);
+                r = sd_bus_message_append_strv(reply, info->cxl_serials);
         else
-                r = sd_bus_message_append_strv(reply, info.cxl_host_bridges);
-        dax_device_info_done(&info);
+                r = sd_bus_message_append_strv(reply, info->cxl_host_bridges);
+        if (info == &scanned)
+                dax_device_info_done(&scanned);
         return r;
 }
 

@@ -40,6 +40,8 @@ Device *device_free(Device *d) {
         if (!d)
                 return NULL;
         dax_status_done(&d->status);
+        if (d->scanned)
+                dax_device_info_done(&d->scan);
         block_census_done(&d->blocks);
         free(d->name);
         free(d->object_path);
@@ -106,8 +108,13 @@ int device_match_policy(Device *d, const PolicySet *set) {
         if (!scanned)
                 device_info(d, &info);
         r = set ? policy_set_match(set, &info, &match) : 0;
-        if (scanned)
-                dax_device_info_done(&info);
+        if (scanned) {
+                /* Kept: the CXL identity properties show this scan. */
+                if (d->scanned)
+                        dax_device_info_done(&d->scan);
+                d->scan = info;
+                d->scanned = true;
+        }
         if (r < 0)
                 return r;
 

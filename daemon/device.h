@@ -23,6 +23,15 @@ typedef struct Device {
         char *object_path;              /* /org/daxhp1/device/dax0_2e0 */
 
         DaxStatus status;               /* last read from sysfs */
+        /*
+         * The device as the policy [Match] saw it at the last match
+         * (sysfs-scan.h): the CXL identity properties show it, as it cannot
+         * change while the device exists. A scan resolves the whole sysfs
+         * path and reads the uevent and udev database: once per match, not
+         * once per property read (InterfacesAdded, GetManagedObjects).
+         */
+        DeviceInfo scan;
+        bool scanned;
         BlockCensus blocks;             /* online blocks: read with status, then kept by uevents */
 
         PolicyState override;           /* runtime override, _POLICY_STATE_INVALID if none */

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,12 +43,28 @@ struct Job {
         DaxMode step_mode;
         DaxState step_state;
         usec_t step_started_usec;
-        pid_t pid;
+        bool in_step;           /* the worker runs this job's step */
         JobTimes times;
-        int channel;            /* worker → daemon: log records, timing and the result */
-        bool has_result;
-        int result;
-        sd_event_source *child_source, *channel_source, *timeout_source, *kill_source, *retry_source;
+        sd_event_source *timeout_source, *kill_source, *retry_source;
+};
+
+/*
+ * The step worker: one child process runs the steps, one at a time, for as
+ * long as the queue has work, and exits when the queue runs dry (idle, the
+ * daemon is one process). A process per step cost a fork and an exit per
+ * step on the arrival path (a bind and a write: two), which under QEMU TCG
+ * is a large part of the daemon's own time. A worker that was told to stop
+ * (SIGTERM: a timeout, the daemon stopping) is never given another step.
+ */
+typedef struct Worker Worker;
+struct Worker {
+        Queue *queue;
+        Worker *next;           /* retired, until it has exited */
+        pid_t pid;
+        int fd;                 /* daemon → worker: steps; worker → daemon: log records, timing, results */
+        bool busy;              /* a step is in flight */
+        bool stopped;           /* SIGTERM sent */
+        sd_event_source *io_source, *child_source;
 };
 
 struct Queue {
@@ -60,6 +77,9 @@ struct Queue {
         sd_event_source *dispatch_source;
         char *lock_path;
         bool stopping;
+        Worker *worker;         /* the one that gets the next step, if any */
+        Worker *retired;        /* closed or stopped, not yet exited */
+        unsigned workers_spawned;
 };
 
 static const char * const transition_table[_TRANSITION_MAX] = {
@@ -97,6 +117,10 @@ DaxState job_from_state(const Job *j) { return j->from_state; }
 
 unsigned queue_length(const Queue *q) {
         return q->n_jobs;
+}
+
+unsigned queue_workers_spawned(const Queue *q) {
+        return q->workers_spawned;
 }
 
 Transition queue_device_transition(const Queue *q, const char *device) {
@@ -140,14 +164,53 @@ static void list_unlink(Queue *q, Job *j) {
 }
 
 static void step_cleanup(Job *j) {
-        j->child_source = sd_event_source_disable_unref(j->child_source);
-        j->channel_source = sd_event_source_disable_unref(j->channel_source);
         j->timeout_source = sd_event_source_disable_unref(j->timeout_source);
         j->kill_source = sd_event_source_disable_unref(j->kill_source);
-        if (j->channel >= 0)
-                close(j->channel);
-        j->channel = -EBADF;
-        j->pid = 0;
+        j->in_step = false;
+}
+
+static Worker *worker_free(Worker *w) {
+        if (!w)
+                return NULL;
+        w->io_source = sd_event_source_disable_unref(w->io_source);
+        w->child_source = sd_event_source_disable_unref(w->child_source);
+        if (w->fd >= 0)
+                close(w->fd);
+        free(w);
+        return NULL;
+}
+
+/*
+ * No more steps for this worker: closing its socket ends an idle worker
+ * (end of file); one that was stopped ends with its step. It is reaped
+ * (on_worker_exited) from the retired list.
+ */
+static void worker_retire(Worker *w) {
+        Queue *q = w->queue;
+
+        if (q->worker != w)
+                return;
+        q->worker = NULL;
+        w->io_source = sd_event_source_disable_unref(w->io_source);
+        if (w->fd >= 0)
+                close(w->fd);
+        w->fd = -EBADF;
+        w->next = q->retired;
+        q->retired = w;
+}
+
+static void worker_unlink(Worker *w) {
+        Queue *q = w->queue;
+
+        if (q->worker == w) {
+                q->worker = NULL;
+                return;
+        }
+        for (Worker **p = &q->retired; *p; p = &(*p)->next)
+                if (*p == w) {
+                        *p = w->next;
+                        return;
+                }
 }
 
 static void dispatch_later(Queue *q) {
@@ -165,14 +228,16 @@ static void job_finish(Job *j, JobResult result, int error) {
         Queue *q = j->queue;
         _cleanup_free_ char *device = NULL;
 
-        if (j->pid > 0) {
+        if (j->in_step && q->worker && q->worker->busy) {
                 /*
-                 * Only reached when the queue is freed with a worker still
+                 * Only reached when the queue is freed with a step still
                  * running (a stop that outlived its bound): the kernel rolls
                  * the step back; waiting here could block on the kernel.
                  */
-                (void) kill(j->pid, SIGKILL);
-                (void) waitpid(j->pid, NULL, WNOHANG);
+                (void) kill(q->worker->pid, SIGKILL);
+                q->worker->busy = false;
+                q->worker->stopped = true;
+                worker_retire(q->worker);
         }
         step_cleanup(j);
         j->retry_source = sd_event_source_disable_unref(j->retry_source);
@@ -192,10 +257,12 @@ static void job_finish(Job *j, JobResult result, int error) {
 
 static int on_kill(sd_event_source *s, uint64_t usec, void *userdata) {
         Job *j = userdata;
+        Worker *w = j->queue->worker;
 
         log_warning("%s: the step did not end within %" PRIu64 " s of being stopped, killing it.",
                     j->device, QUEUE_KILL_GRACE_USEC / USEC_PER_SEC);
-        (void) kill(j->pid, SIGKILL);
+        if (w && w->busy)
+                (void) kill(w->pid, SIGKILL);
         return 0;
 }
 
@@ -206,13 +273,15 @@ static int on_kill(sd_event_source *s, uint64_t usec, void *userdata) {
  */
 static void job_stop_worker(Job *j) {
         Queue *q = j->queue;
+        Worker *w = q->worker;
 
-        if (j->pid <= 0 || j->kill_source)
+        if (!j->in_step || !w || !w->busy || j->kill_source)
                 return;
-        (void) kill(j->pid, SIGTERM);
+        w->stopped = true;
+        (void) kill(w->pid, SIGTERM);
         if (sd_event_add_time_relative(q->event, &j->kill_source, CLOCK_MONOTONIC, QUEUE_KILL_GRACE_USEC, 0,
                                        on_kill, j) < 0)
-                (void) kill(j->pid, SIGKILL);
+                (void) kill(w->pid, SIGKILL);
 }
 
 static int on_step_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
@@ -270,15 +339,19 @@ static void job_step_failed(Job *j, int error) {
 
 /*
  * Log records of the worker: 'L', level, errno, text. Its kernel calls:
- * 'T', a StepCalls. The result: 'R', value.
+ * 'T', a StepCalls. The result of a step: 'R', value.
  */
 #define WORKER_RECORD_MAX 2048
 
-static void drain_worker(Job *j) {
+static void step_ended(Job *j, bool has_result, int result);
+
+static void drain_worker(Worker *w) {
+        Queue *q = w->queue;
         char buf[WORKER_RECORD_MAX + 16];
 
-        for (;;) {
-                ssize_t n = recv(j->channel, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+        while (w->fd >= 0) {
+                ssize_t n = recv(w->fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+                Job *j = w->busy ? q->running : NULL;
                 int32_t a, b;
 
                 if (n <= 0)
@@ -286,6 +359,8 @@ static void drain_worker(Job *j) {
                 if (buf[0] == 'T' && n == 1 + (ssize_t) sizeof(StepCalls)) {
                         StepCalls c;
 
+                        if (!j)
+                                continue;
                         memcpy(&c, buf + 1, sizeof(c));
                         if (j->times.kernel_start == 0)
                                 j->times.kernel_start = c.first_start;
@@ -294,36 +369,55 @@ static void drain_worker(Job *j) {
                         j->times.kernel_calls += c.n;
                 } else if (buf[0] == 'R' && n == 1 + (ssize_t) sizeof(int32_t)) {
                         memcpy(&a, buf + 1, sizeof(a));
-                        j->result = a;
-                        j->has_result = true;
+                        w->busy = false;
+                        if (w->stopped)
+                                /* Told to stop: it may die any moment now, never give it another step. */
+                                worker_retire(w);
+                        if (j)
+                                /* May hand this worker the next step, or retire it. */
+                                step_ended(j, true, a);
                 } else if (buf[0] == 'L' && n > 1 + 2 * (ssize_t) sizeof(int32_t)) {
                         memcpy(&a, buf + 1, sizeof(a));
                         memcpy(&b, buf + 1 + sizeof(a), sizeof(b));
                         buf[n] = '\0';
-                        log_full_errno(a, b, "%s: %s", j->device, buf + 1 + 2 * sizeof(int32_t));
+                        log_full_errno(a, b, "%s: %s", j ? j->device : "step worker",
+                                       buf + 1 + 2 * sizeof(int32_t));
                 }
         }
 }
 
 /* Read as it comes: a worker logging much must not block on a full socket. */
 static int on_worker_output(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
-        Job *j = userdata;
+        Worker *w = userdata;
 
-        drain_worker(j);
-        if (revents & (EPOLLHUP | EPOLLERR))
+        drain_worker(w);
+        if (w->io_source && (revents & (EPOLLHUP | EPOLLERR)))
                 /* Nothing more will come; the child source reports the exit. */
-                j->channel_source = sd_event_source_disable_unref(j->channel_source);
+                w->io_source = sd_event_source_disable_unref(w->io_source);
         return 0;
 }
 
-static int on_step_exited(sd_event_source *s, const siginfo_t *si, void *userdata) {
-        Job *j = userdata;
+static int on_worker_exited(sd_event_source *s, const siginfo_t *si, void *userdata) {
+        Worker *w = userdata;
+        Queue *q = w->queue;
+        bool busy;
+
+        /* What it said before it died counts: a result sent just before a stop is a result. */
+        drain_worker(w);
+        busy = w->busy;
+        worker_unlink(w);
+        worker_free(w);
+        if (busy && q->running && q->running->in_step)
+                /* No result: the worker died mid-step (stopped by us, or a crash). */
+                step_ended(q->running, false, 0);
+        return 0;
+}
+
+static void step_ended(Job *j, bool has_result, int result) {
         Queue *q = j->queue;
         int error;
 
-        drain_worker(j);
-        /* No result: the worker died mid-step (stopped by us, or a crash). */
-        error = j->has_result ? j->result : j->timed_out ? -ETIME : -EINTR;
+        error = has_result ? result : j->timed_out ? -ETIME : -EINTR;
         if (j->timed_out && error == 0)
                 /* The step finished just as the timer fired: it did succeed. */
                 j->timed_out = false;
@@ -337,14 +431,13 @@ static int on_step_exited(sd_event_source *s, const siginfo_t *si, void *userdat
         if (q->stopping) {
                 job_finish(j, JOB_CANCELLED, -ECANCELED);
                 maybe_stopped(q);
-                return 0;
+                return;
         }
         if (j->superseded) {
                 job_finish(j, JOB_SUPERSEDED, 0);
-                return 0;
+                return;
         }
         (void) job_continue(j, error);
-        return 0;
 }
 
 static void close_other_fds(int keep) {
@@ -372,12 +465,41 @@ static void take_step_lock(const char *path) {
         /* Held (fd left open) until _exit(). */
 }
 
-_noreturn_ static void run_in_child(Job *j, int fd, pid_t parent) {
-        sigset_t ss;
+/* A step, as the daemon sends it to the worker: 'S', this, then the device name. */
+typedef struct StepRequest {
+        Step step;
+        int32_t memmap_on_memory;
+} StepRequest;
+
+#define STEP_REQUEST_MAX (1 + sizeof(StepRequest) + NAME_MAX)
+
+static void worker_run(Queue *q, int fd, const StepRequest *req, const char *device) {
         char rec[1 + sizeof(int32_t)] = { 'R' }, trec[1 + sizeof(StepCalls)] = { 'T' };
         StepCalls calls = {};
         usec_t t[2];
         int32_t r;
+
+        /*
+         * Default dispositions: SIGTERM (a timeout or stop) is fatal unless
+         * the step installs its own handler to roll back (a previous step's
+         * handler does not stay: a stopped worker never gets another step).
+         */
+        (void) signal(SIGTERM, SIG_DFL);
+        (void) signal(SIGINT, SIG_DFL);
+
+        t[0] = now_usec(CLOCK_MONOTONIC);
+        r = q->ops->run_step(q->userdata, device, &req->step, req->memmap_on_memory, &calls);
+        t[1] = now_usec(CLOCK_MONOTONIC);
+        if (calls.n == 0)
+                calls = (StepCalls) { .first_start = t[0], .last_end = t[1], .total = t[1] - t[0], .n = 1 };
+        memcpy(trec + 1, &calls, sizeof(calls));
+        (void) send(fd, trec, sizeof(trec), MSG_NOSIGNAL);
+        memcpy(rec + 1, &r, sizeof(r));
+        (void) send(fd, rec, sizeof(rec), MSG_NOSIGNAL);
+}
+
+_noreturn_ static void worker_main(Queue *q, int fd, pid_t parent) {
+        sigset_t ss;
 
         /*
          * If the daemon dies (kill -9, crash), the step dies with it: the kernel
@@ -395,46 +517,46 @@ _noreturn_ static void run_in_child(Job *j, int fd, pid_t parent) {
          */
         close_other_fds(fd);
         log_set_forward_fd(fd);
-        take_step_lock(j->queue->lock_path);
+        take_step_lock(q->lock_path);
 
-        /*
-         * Default dispositions, nothing blocked: SIGTERM (a timeout or stop)
-         * is fatal unless the step installs its own handler to roll back.
-         */
         sigemptyset(&ss);
         (void) sigprocmask(SIG_SETMASK, &ss, NULL);
-        (void) signal(SIGTERM, SIG_DFL);
-        (void) signal(SIGINT, SIG_DFL);
 
-        t[0] = now_usec(CLOCK_MONOTONIC);
-        r = j->queue->ops->run_step(j->queue->userdata, j->device, &j->step, j->req.memmap_on_memory, &calls);
-        t[1] = now_usec(CLOCK_MONOTONIC);
-        if (calls.n == 0)
-                calls = (StepCalls) { .first_start = t[0], .last_end = t[1], .total = t[1] - t[0], .n = 1 };
-        memcpy(trec + 1, &calls, sizeof(calls));
-        (void) send(fd, trec, sizeof(trec), MSG_NOSIGNAL);
-        memcpy(rec + 1, &r, sizeof(r));
-        (void) send(fd, rec, sizeof(rec), MSG_NOSIGNAL);
-        _exit(0);
+        /*
+         * Only what cannot change after the queue was created may be used
+         * here (ops and userdata as they were at the fork): the step comes
+         * with everything it needs.
+         */
+        for (;;) {
+                char buf[STEP_REQUEST_MAX + 1];
+                StepRequest req;
+                ssize_t n = recv(fd, buf, sizeof(buf) - 1, 0);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        /* End of file: the queue has no more work for this worker. */
+                        _exit(0);
+                if (buf[0] != 'S' || n <= 1 + (ssize_t) sizeof(req))
+                        _exit(EXIT_FAILURE);
+                memcpy(&req, buf + 1, sizeof(req));
+                buf[n] = '\0';
+                worker_run(q, fd, &req, buf + 1 + sizeof(req));
+        }
 }
 
-static int job_spawn_step(Job *j, const Step *step) {
-        Queue *q = j->queue;
+static int worker_spawn(Queue *q) {
+        _cleanup_free_ Worker *w = NULL;
         int fds[2], r;
         pid_t pid, parent;
 
-        j->step = *step;
-        j->steps_run++;
-        if (q->ops->step_started)
-                q->ops->step_started(q->userdata, j, step);
+        w = calloc(1, sizeof(Worker));
+        if (!w)
+                return -ENOMEM;
+        w->queue = q;
+        w->fd = -EBADF;
 
-        /* Before the fork: the worker's own timestamps must come after it. */
-        j->step_started_usec = now_usec(CLOCK_MONOTONIC);
-        if (j->times.first_step == 0)
-                j->times.first_step = j->step_started_usec;
-        j->times.steps++;
-
-        /* Datagrams keep the worker's records apart. */
+        /* Datagrams keep the records apart. */
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) < 0)
                 return -errno;
         parent = getpid();
@@ -447,26 +569,86 @@ static int job_spawn_step(Job *j, const Step *step) {
         }
         if (pid == 0) {
                 close(fds[0]);
-                run_in_child(j, fds[1], parent);
+                worker_main(q, fds[1], parent);
         }
         close(fds[1]);
-        j->pid = pid;
-        j->channel = fds[0];
-        j->has_result = false;
+        w->pid = pid;
+        w->fd = fds[0];
+        q->workers_spawned++;
 
-        r = sd_event_add_io(q->event, &j->channel_source, j->channel, EPOLLIN, on_worker_output, j);
-        if (r < 0)
+        r = sd_event_add_io(q->event, &w->io_source, w->fd, EPOLLIN, on_worker_output, w);
+        if (r >= 0)
+                r = sd_event_add_child(q->event, &w->child_source, pid, WEXITED, on_worker_exited, w);
+        if (r < 0) {
+                /* Cannot be watched: it must not run anything. */
+                (void) kill(pid, SIGKILL);
+                (void) waitpid(pid, NULL, 0);
+                worker_free(TAKE_PTR(w));
                 return r;
+        }
+        q->worker = TAKE_PTR(w);
+        return 0;
+}
 
-        r = sd_event_add_child(q->event, &j->child_source, pid, WEXITED, on_step_exited, j);
-        if (r < 0)
-                return r;
+/* Hand the step to the worker, starting one if there is none (or it cannot take it). */
+static int worker_send(Queue *q, const char *device, const Step *step, int memmap_on_memory) {
+        char buf[STEP_REQUEST_MAX];
+        StepRequest req = { .step = *step, .memmap_on_memory = memmap_on_memory };
+        size_t l = strlen(device);
+        int r;
+
+        if (l == 0 || l > NAME_MAX)
+                return -EINVAL;
+        buf[0] = 'S';
+        memcpy(buf + 1, &req, sizeof(req));
+        memcpy(buf + 1 + sizeof(req), device, l);
+
+        for (unsigned attempt = 0;; attempt++) {
+                if (q->worker && (q->worker->stopped || q->worker->busy))
+                        worker_retire(q->worker);
+                if (!q->worker) {
+                        r = worker_spawn(q);
+                        if (r < 0)
+                                return r;
+                }
+                /* An idle worker's socket is empty: this never waits. */
+                if (send(q->worker->fd, buf, 1 + sizeof(req) + l, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0)
+                        break;
+                r = -errno;
+                /* It died while idle (its exit not seen yet): a fresh one, once. */
+                q->worker->stopped = true;
+                if (attempt > 0)
+                        return r;
+        }
+        q->worker->busy = true;
+        return 0;
+}
+
+static int job_spawn_step(Job *j, const Step *step) {
+        Queue *q = j->queue;
+        int r;
+
+        j->step = *step;
+        j->steps_run++;
+        if (q->ops->step_started)
+                q->ops->step_started(q->userdata, j, step);
+
+        /* Before the step is sent: the worker's own timestamps must come after it. */
+        j->step_started_usec = now_usec(CLOCK_MONOTONIC);
+        if (j->times.first_step == 0)
+                j->times.first_step = j->step_started_usec;
+        j->times.steps++;
+
         if (j->req.timeout_usec > 0 && j->req.timeout_usec != USEC_INFINITY) {
                 r = sd_event_add_time_relative(q->event, &j->timeout_source, CLOCK_MONOTONIC,
                                                j->req.timeout_usec, 0, on_step_timeout, j);
                 if (r < 0)
                         return r;
         }
+        r = worker_send(q, j->device, step, j->req.memmap_on_memory);
+        if (r < 0)
+                return r;
+        j->in_step = true;
         return 0;
 }
 
@@ -558,12 +740,6 @@ static int job_continue(Job *j, int error) {
         j->step_state = state;
         r = job_spawn_step(j, &plan.steps[0]);
         if (r < 0) {
-                if (j->pid > 0) {
-                        /* Forked, but cannot be watched: stop it and give up the job. */
-                        (void) kill(j->pid, SIGKILL);
-                        (void) waitpid(j->pid, NULL, 0);
-                        j->pid = 0;
-                }
                 step_cleanup(j);
                 job_finish(j, JOB_FAILED, r);
         }
@@ -578,8 +754,12 @@ static int on_dispatch(sd_event_source *s, void *userdata) {
                 return 0;
         for (j = q->head; j && j->waiting; j = j->next)
                 ;
-        if (!j)
+        if (!j) {
+                /* Nothing to run: the worker goes (an idle daemon is one process). */
+                if (q->worker && !q->worker->busy)
+                        worker_retire(q->worker);
                 return 0;
+        }
 
         q->running = j;
         j->last_step_ok = false;
@@ -626,6 +806,14 @@ Queue *queue_free(Queue *q) {
         q->dispatch_source = sd_event_source_disable_unref(q->dispatch_source);
         while (q->head)
                 job_finish(q->head, JOB_CANCELLED, -ECANCELED);
+        /* An idle worker ends at end of file; none is waited for. */
+        q->worker = worker_free(q->worker);
+        while (q->retired) {
+                Worker *w = q->retired;
+
+                q->retired = w->next;
+                worker_free(w);
+        }
         sd_event_unref(q->event);
         free(q->lock_path);
         free(q);
@@ -641,9 +829,12 @@ int queue_stop(Queue *q) {
                 if (j != q->running)
                         job_finish(j, JOB_CANCELLED, -ECANCELED);
         }
-        if (!q->running)
+        if (!q->running) {
+                if (q->worker)
+                        worker_retire(q->worker);
                 return 0;
-        /* The running job ends when its worker has exited (on_step_exited). */
+        }
+        /* The running job ends when its step does (its result, or the worker's exit). */
         job_stop_worker(q->running);
         return 1;
 }
@@ -706,7 +897,6 @@ int queue_submit(Queue *q, const char *device, const JobRequest *req, void *wait
         j->queue = q;
         j->req = *req;
         j->attempts_left = req->retries;
-        j->channel = -EBADF;
         j->from_mode = _DAX_MODE_INVALID;
         j->from_state = _DAX_STATE_INVALID;
 

@@ -7,13 +7,16 @@
  * time, re-reads the device and plans again until the device is where it was
  * asked to be.
  *
- * A step runs in a forked child (the worker) so the event loop (and D-Bus)
+ * Steps run in a forked child (the worker) so the event loop (and D-Bus)
  * never waits on the kernel, and so a step that exceeds its timeout can be
  * stopped: the worker gets SIGTERM (fatal for a whole-device write, so the
  * kernel rolls back; the per-block loop catches it, rolls back the blocks
  * it changed and exits), and SIGKILL only after QUEUE_KILL_GRACE_USEC.
- * The worker's log lines and its result come back over a socket; the
- * device is read again only once the worker has exited.
+ * One worker serves every step while the queue has work (not a fork per
+ * step) and exits when it runs dry; a stopped one is never reused. The
+ * worker's log lines, timing and results come back over a socket; the
+ * device is read again only once the step's result (or the worker's
+ * death) has come back.
  *
  * A job that waits for a retry leaves the head of the queue: other devices'
  * jobs run meanwhile, and a newer request for the device replaces it.
@@ -78,7 +81,9 @@ typedef struct QueueOps {
         int (*read)(void *userdata, const char *device, DaxMode *ret_mode, DaxState *ret_state,
                     PlanKernel *ret_kernel);
         /*
-         * Runs in the worker child: perform one step. ret_calls (zeroed)
+         * Runs in the worker child, which may have been forked before
+         * earlier steps: use only what cannot change after queue_new()
+         * (the sysfs root). Perform one step. ret_calls (zeroed)
          * may say which part of it the kernel took (its sysfs writes); left
          * empty, the whole call counts as one kernel call.
          */
@@ -155,6 +160,8 @@ int queue_stop(Queue *q);
 int queue_set_lock_path(Queue *q, const char *path);
 
 unsigned queue_length(const Queue *q);
+/* Worker processes started so far: one serves every step while the queue has work. */
+unsigned queue_workers_spawned(const Queue *q);
 Transition queue_device_transition(const Queue *q, const char *device);
 
 const char *job_device(const Job *j);

@@ -7,10 +7,9 @@
 
 #include "policy-internal.h"
 
-int diagnostics_add(Diagnostics *d, PolicyDiagnosticLevel level, const char *file, unsigned line,
-                    const char *fmt, ...) {
+int diagnostics_addv(Diagnostics *d, PolicyDiagnosticLevel level, const char *file, unsigned line,
+                     const char *fmt, va_list ap) {
         _cleanup_free_ char *f = NULL, *m = NULL;
-        va_list ap;
         int r;
 
         if (d->n >= d->allocated) {
@@ -22,9 +21,7 @@ int diagnostics_add(Diagnostics *d, PolicyDiagnosticLevel level, const char *fil
                 d->allocated = na;
         }
 
-        va_start(ap, fmt);
         r = vasprintf(&m, fmt, ap);
-        va_end(ap);
         if (r < 0) {
                 m = NULL;
                 return -ENOMEM;
@@ -42,6 +39,17 @@ int diagnostics_add(Diagnostics *d, PolicyDiagnosticLevel level, const char *fil
         if (level == POLICY_DIAGNOSTIC_ERROR)
                 d->n_errors++;
         return 0;
+}
+
+int diagnostics_add(Diagnostics *d, PolicyDiagnosticLevel level, const char *file, unsigned line,
+                    const char *fmt, ...) {
+        va_list ap;
+        int r;
+
+        va_start(ap, fmt);
+        r = diagnostics_addv(d, level, file, line, fmt, ap);
+        va_end(ap);
+        return r;
 }
 
 void diagnostics_done(Diagnostics *d) {

@@ -19,17 +19,14 @@ static bool glob_item_matches(const CondItem *it, const char *s) {
         return strncmp(it->word, s, it->literal) == 0 && fnmatch(it->word, s, 0) == 0;
 }
 
-bool glob_list_test(const Cond *c, const char *s) {
+/* The list semantics above, for any kind of item and device value. */
+static bool list_holds(const Cond *c, bool (*item_matches)(const CondItem *it, const void *value),
+                       const void *value) {
         bool has_positive = false, match = false;
-
-        if (c->n == 0)
-                return true;
-        if (!s)
-                return false;
 
         for (size_t i = 0; i < c->n; i++) {
                 const CondItem *it = c->items + i;
-                bool m = glob_item_matches(it, s);
+                bool m = item_matches(it, value);
 
                 if (it->invert) {
                         if (m)
@@ -42,22 +39,26 @@ bool glob_list_test(const Cond *c, const char *s) {
         return has_positive ? match : true;
 }
 
+static bool glob_item_matches_string(const CondItem *it, const void *s) {
+        return glob_item_matches(it, s);
+}
+
+bool glob_list_test(const Cond *c, const char *s) {
+        if (c->n == 0)
+                return true;
+        if (!s)
+                return false;
+        return list_holds(c, glob_item_matches_string, s);
+}
+
+static bool range_item_matches(const CondItem *it, const void *value) {
+        uint64_t v = *(const uint64_t *) value;
+
+        return v >= it->lo && v <= it->hi;
+}
+
 bool range_list_test(const Cond *c, uint64_t v) {
-        bool has_positive = false, match = false;
-
-        for (size_t i = 0; i < c->n; i++) {
-                const CondItem *it = c->items + i;
-                bool m = v >= it->lo && v <= it->hi;
-
-                if (it->invert) {
-                        if (m)
-                                return false;
-                } else {
-                        has_positive = true;
-                        match = match || m;
-                }
-        }
-        return has_positive ? match : true;
+        return list_holds(c, range_item_matches, &v);
 }
 
 /* One property item: KEY present and its value matches the glob. */
@@ -80,58 +81,44 @@ bool property_list_test(const Cond *c, char * const *properties) {
         return true;
 }
 
+static bool glob_item_matches_any(const CondItem *it, const void *values) {
+        for (char * const *v = values; *v; v++)
+                if (glob_item_matches(it, *v))
+                        return true;
+        return false;
+}
 
 bool glob_list_test_any(const Cond *c, char * const *values) {
-        bool has_positive = false, match = false;
-
         if (c->n == 0)
                 return true;
         if (!values || !values[0])
                 return false;
+        return list_holds(c, glob_item_matches_any, values);
+}
 
-        for (size_t i = 0; i < c->n; i++) {
-                const CondItem *it = c->items + i;
-                bool m = false;
+/* A serial the kernel printed oddly is unknown, not a match. */
+static bool serial_item_matches_any(const CondItem *it, const void *values) {
+        for (char * const *v = values; v && *v; v++) {
+                uint64_t s;
 
-                for (char * const *v = values; *v && !m; v++)
-                        m = glob_item_matches(it, *v);
-                if (it->invert) {
-                        if (m)
-                                return false;
-                } else {
-                        has_positive = true;
-                        match = match || m;
-                }
+                if (parse_serial(*v, &s) >= 0 && s == it->lo)
+                        return true;
         }
-        return has_positive ? match : true;
+        return false;
+}
+
+static bool serials_known(char * const *values) {
+        for (char * const *v = values; v && *v; v++) {
+                uint64_t s;
+
+                if (parse_serial(*v, &s) >= 0)
+                        return true;
+        }
+        return false;
 }
 
 bool serial_list_test_any(const Cond *c, char * const *values) {
-        bool has_positive = false, match = false, known = false;
-
         if (c->n == 0)
                 return true;
-
-        for (size_t i = 0; i < c->n; i++) {
-                const CondItem *it = c->items + i;
-                bool m = false;
-
-                for (char * const *v = values; v && *v; v++) {
-                        uint64_t s;
-
-                        /* A serial the kernel printed oddly is unknown, not a match. */
-                        if (parse_serial(*v, &s) < 0)
-                                continue;
-                        known = true;
-                        m = m || s == it->lo;
-                }
-                if (it->invert) {
-                        if (m)
-                                return false;
-                } else {
-                        has_positive = true;
-                        match = match || m;
-                }
-        }
-        return known && (has_positive ? match : true);
+        return serials_known(values) && list_holds(c, serial_item_matches_any, values);
 }

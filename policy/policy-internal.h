@@ -3,6 +3,8 @@
 
 /* Internals of libdaxhp-policy shared between its source files and tests. */
 
+#include <stdarg.h>
+
 #include "policy.h"
 #include "policy-util.h"
 
@@ -16,6 +18,8 @@ typedef struct Diagnostics {
 
 int diagnostics_add(Diagnostics *d, PolicyDiagnosticLevel level, const char *file, unsigned line,
                     const char *fmt, ...) _printf_(5, 6);
+int diagnostics_addv(Diagnostics *d, PolicyDiagnosticLevel level, const char *file, unsigned line,
+                     const char *fmt, va_list ap) _printf_(5, 0);
 void diagnostics_done(Diagnostics *d);
 
 /* ---- [Match] conditions (policy-cond.c, policy-glob.c, policy-size.c, policy-node.c) ---- */

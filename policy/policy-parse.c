@@ -62,41 +62,28 @@ typedef struct ParseContext {
         bool oom;
 } ParseContext;
 
+static void parse_report(ParseContext *c, PolicyDiagnosticLevel level, const char *fmt, va_list ap) {
+        if (diagnostics_addv(c->diag, level, c->path, c->line, fmt, ap) < 0)
+                c->oom = true;
+}
+
 _printf_(2, 3)
 static void parse_error(ParseContext *c, const char *fmt, ...) {
-        _cleanup_free_ char *m = NULL;
         va_list ap;
-        int r;
 
         va_start(ap, fmt);
-        r = vasprintf(&m, fmt, ap);
+        parse_report(c, POLICY_DIAGNOSTIC_ERROR, fmt, ap);
         va_end(ap);
-        if (r < 0) {
-                m = NULL;
-                c->oom = true;
-                return;
-        }
-        if (diagnostics_add(c->diag, POLICY_DIAGNOSTIC_ERROR, c->path, c->line, "%s", m) < 0)
-                c->oom = true;
         c->n_errors++;
 }
 
 _printf_(2, 3)
 static void parse_warning(ParseContext *c, const char *fmt, ...) {
-        _cleanup_free_ char *m = NULL;
         va_list ap;
-        int r;
 
         va_start(ap, fmt);
-        r = vasprintf(&m, fmt, ap);
+        parse_report(c, POLICY_DIAGNOSTIC_WARNING, fmt, ap);
         va_end(ap);
-        if (r < 0) {
-                m = NULL;
-                c->oom = true;
-                return;
-        }
-        if (diagnostics_add(c->diag, POLICY_DIAGNOSTIC_WARNING, c->path, c->line, "%s", m) < 0)
-                c->oom = true;
 }
 
 /* Mode= and Provider= have a known vocabulary: flag literal typos. */

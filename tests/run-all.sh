@@ -91,7 +91,7 @@ log() { printf '==> %s\n' "$*" >&2; }
 # Adds the counts of the last "N passed, N failed" line of a log to the tally.
 count_from_log() {
         local line p f
-        line=$(grep -E '^([A-Za-z-]+: )?[0-9]+ passed, [0-9]+ failed' "$1" | tail -n 1)
+        line=$(grep -a -E '^([A-Za-z-]+: )?[0-9]+ passed, [0-9]+ failed' "$1" | tail -n 1)
         if [[ -z $line ]]; then
                 return 1
         fi
@@ -130,11 +130,24 @@ meson_stage() {
         return $rc
 }
 
+# A runner that prints TAP lines and closes with "N passed, N failed": its
+# output to the terminal and to logf, its tally into the totals.
+tap_stage() {
+        local logf=$1 rc
+        shift
+        "$@" 2>&1 | tee "$logf" >&2
+        rc=${PIPESTATUS[0]}
+        count_from_log "$logf" || rc=1
+        return "$rc"
+}
+
 run_stage() {
         local name=$1 start rc=0 logf
         start=$(date +%s)
-        logf=$cache/logs/$name.log
-        mkdir -p "$cache/logs"
+        # Per checkout, like the build dirs: two checkouts running the same
+        # stage at once must not write (and count) one log.
+        logf=$builddir/logs/$name.log
+        mkdir -p "$builddir/logs"
         log "stage $name"
         case $name in
         unit-plain)
@@ -155,33 +168,19 @@ run_stage() {
                         --logbase testlog-valgrind-integration "${valgrind_integration[@]}" >&2 || rc=1
                 count_meson "$builddir/plain" valgrind-integration || rc=1 ;;
         kernel)
-                "$top/tests/kernel/run.sh" 2>&1 | tee "$logf" >&2
-                rc=${PIPESTATUS[0]}
-                count_from_log "$logf" || rc=1 ;;
+                tap_stage "$logf" "$top/tests/kernel/run.sh" || rc=1 ;;
         kernel-debug)
-                "$top/tests/kernel/run.sh" --variant debug 2>&1 | tee "$logf" >&2
-                rc=${PIPESTATUS[0]}
-                count_from_log "$logf" || rc=1 ;;
+                tap_stage "$logf" "$top/tests/kernel/run.sh" --variant debug || rc=1 ;;
         e2e)
-                "$top/tests/e2e/run.sh" 2>&1 | tee "$logf" >&2
-                rc=${PIPESTATUS[0]}
-                count_from_log "$logf" || rc=1 ;;
+                tap_stage "$logf" "$top/tests/e2e/run.sh" || rc=1 ;;
         e2e-cxl)
-                "$top/tests/e2e-cxl/run.sh" 2>&1 | tee "$logf" >&2
-                rc=${PIPESTATUS[0]}
-                count_from_log "$logf" || rc=1 ;;
+                tap_stage "$logf" "$top/tests/e2e-cxl/run.sh" || rc=1 ;;
         e2e-safety)
-                "$top/tests/e2e/run-safety.sh" 2>&1 | tee "$logf" >&2
-                rc=${PIPESTATUS[0]}
-                count_from_log "$logf" || rc=1 ;;
+                tap_stage "$logf" "$top/tests/e2e/run-safety.sh" || rc=1 ;;
         e2e-mainline)
-                "$top/tests/e2e/run.sh" --kernel mainline 2>&1 | tee "$logf" >&2
-                rc=${PIPESTATUS[0]}
-                count_from_log "$logf" || rc=1 ;;
+                tap_stage "$logf" "$top/tests/e2e/run.sh" --kernel mainline || rc=1 ;;
         e2e-cxl-mainline|e2e-cxl-pristine)
-                "$top/tests/e2e-cxl/run.sh" --kernel "${name#e2e-cxl-}" 2>&1 | tee "$logf" >&2
-                rc=${PIPESTATUS[0]}
-                count_from_log "$logf" || rc=1 ;;
+                tap_stage "$logf" "$top/tests/e2e-cxl/run.sh" --kernel "${name#e2e-cxl-}" || rc=1 ;;
         *)
                 log "unknown stage $name"; rc=1 ;;
         esac

@@ -671,16 +671,17 @@ static int print_manager(sd_bus *bus, bool json, sd_bus_error *error) {
         if (json)
                 manager_json(&p);
         else {
-                printf("        Version: %s\n", or_dash(p.version));
-                printf("  AtomicHotplug: %s\n", p.atomic < 0 ? "-" : p.atomic ? "yes" : "no");
-                printf("KernelInterface: %s\n", or_dash(p.interface));
-                printf("    QueueLength: %" PRIu32 "\n", p.queue);
-                printf("    PolicyFiles: %s\n", p.n_files ? p.files[0] : "-");
+                /* Right-aligned to the longest label, the safety block's AutoOnlineBlocks. */
+                printf("         Version: %s\n", or_dash(p.version));
+                printf("   AtomicHotplug: %s\n", p.atomic < 0 ? "-" : p.atomic ? "yes" : "no");
+                printf(" KernelInterface: %s\n", or_dash(p.interface));
+                printf("     QueueLength: %" PRIu32 "\n", p.queue);
+                printf("     PolicyFiles: %s\n", p.n_files ? p.files[0] : "-");
                 for (size_t i = 1; i < p.n_files; i++)
-                        printf("                 %s\n", p.files[i]);
-                printf("   PolicyErrors: %s\n", p.n_errors ? "" : "-");
+                        printf("                  %s\n", p.files[i]);
+                printf("    PolicyErrors: %s\n", p.n_errors ? "" : "-");
                 for (size_t i = 0; i < p.n_errors; i++)
-                        printf("                 %s:%" PRIu32 ": %s\n", p.errors[i].file, p.errors[i].line,
+                        printf("                  %s:%" PRIu32 ": %s\n", p.errors[i].file, p.errors[i].line,
                                p.errors[i].message);
                 safety_manager_print(&p.safety);
         }

@@ -318,21 +318,28 @@ static void json_device(JsonWriter *w, const DeviceInfo *d) {
 }
 
 /*
- * The daemon's view of device `name` (into *one), or of all devices (name
- * NULL, into *all): 1 if read, 0 if --offline or daxhpd does not run. A
- * daemon that fails to answer is reported and treated as absent: the offline
- * view is still printed.
+ * The running daemon's bus connection (into *ret): 1 if connected, 0 with
+ * --offline or when daxhpd does not run. explain and plan open it once for
+ * all the live data they show.
  */
-static int live_fetch(const Options *o, const char *name, DeviceProps *one, DeviceList *all) {
-        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+static int live_open(const Options *o, sd_bus **ret) {
+        *ret = NULL;
+        if (o->offline)
+                return 0;
+        return bus_open_daemon(ret);
+}
+
+/*
+ * The daemon's view of device `name` (into *one), or of all devices (name
+ * NULL, into *all): 1 if read, 0 without a daemon. A daemon that fails to
+ * answer is reported and treated as absent: the offline view is still printed.
+ */
+static int live_fetch(sd_bus *bus, const char *name, DeviceProps *one, DeviceList *all) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         int r;
 
-        if (o->offline)
+        if (!bus)
                 return 0;
-        r = bus_open_daemon(&bus);
-        if (r <= 0)
-                return r;
         r = name ? fetch_device(bus, name, one, &error) : fetch_devices(bus, all, &error);
         if (r < 0) {
                 fprintf(stderr, "Failed to get %s from daxhpd: %s\n", name ?: "the devices",
@@ -345,20 +352,15 @@ static int live_fetch(const Options *o, const char *name, DeviceProps *one, Devi
 /*
  * The files of set modified after daxhpd read its policy (PolicyLoadedUSec):
  * what explain shows from disk is then not what the daemon decides with.
- * Empty when --offline, without a daemon, or when it cannot say.
+ * Empty without a daemon, or when it cannot say.
  */
-static int live_stale_files(const Options *o, const PolicySet *set, char ***ret) {
-        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+static int live_stale_files(sd_bus *bus, const PolicySet *set, char ***ret) {
         _cleanup_strv_free_ char **l = NULL;
         uint64_t loaded = 0;
-        int r;
 
         *ret = NULL;
-        if (o->offline)
+        if (!bus)
                 return 0;
-        r = bus_open_daemon(&bus);
-        if (r <= 0)
-                return r;
         if (sd_bus_get_property_trivial(bus, DAXHP_BUS_NAME, DAXHP_MANAGER_PATH, DAXHP_MANAGER_INTERFACE,
                                         "PolicyLoadedUSec", NULL, 't', &loaded) < 0 || loaded == 0)
                 return 0;
@@ -379,14 +381,6 @@ static int live_stale_files(const Options *o, const PolicySet *set, char ***ret)
         }
         *ret = TAKE_PTR(l);
         return 0;
-}
-
-static int live_device(const Options *o, const char *name, DeviceProps *ret) {
-        return live_fetch(o, name, ret, NULL);
-}
-
-static int live_devices(const Options *o, DeviceList *ret) {
-        return live_fetch(o, NULL, NULL, ret);
 }
 
 static const DeviceProps *live_find(const DeviceList *l, const char *name) {
@@ -432,6 +426,7 @@ static void print_live(FILE *f, const DeviceProps *p) {
 
 int verb_explain(int argc, char *argv[], bool json) {
         _cleanup_(policy_set_freep) PolicySet *set = NULL;
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         Options o = { .root = "/sys", .json = json };
         DeviceInfo dev = { .target_node = -1 };
         DeviceProps live = { .target_node = -1 };
@@ -463,10 +458,11 @@ int verb_explain(int argc, char *argv[], bool json) {
         r = load_for_devices(&o, &set);
         if (r < 0)
                 goto finish;
-        r = has_live = live_device(&o, name, &live);
+        r = live_open(&o, &bus);
         if (r < 0)
                 goto finish;
-        r = live_stale_files(&o, set, &stale);
+        has_live = live_fetch(bus, name, &live, NULL);
+        r = live_stale_files(bus, set, &stale);
         if (r < 0)
                 goto finish;
 
@@ -577,6 +573,7 @@ static void print_plan_live(const DeviceProps *p) {
 
 int verb_plan(int argc, char *argv[], bool json) {
         _cleanup_(policy_set_freep) PolicySet *set = NULL;
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         Options o = { .root = "/sys", .json = json };
         DeviceInfo *devs = NULL;
         DeviceList live = {};
@@ -599,9 +596,10 @@ int verb_plan(int argc, char *argv[], bool json) {
         r = load_for_devices(&o, &set);
         if (r < 0)
                 goto finish;
-        r = has_live = live_devices(&o, &live);
+        r = live_open(&o, &bus);
         if (r < 0)
                 goto finish;
+        has_live = live_fetch(bus, NULL, NULL, &live);
 
         JsonWriter w;
 

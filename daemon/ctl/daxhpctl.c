@@ -67,7 +67,8 @@ static const Verb verbs[] = {
 
 static void help(void) {
         printf("daxhpctl [OPTIONS...] COMMAND ...\n\n"
-               "Query and control daxhpd, the dax memory hotplug daemon.\n\nCommands:\n");
+               "Query and control daxhpd, the dax memory hotplug daemon.\n\n"
+               "Commands (none: list):\n");
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
                 printf("  %-8s %s\n           %s\n", verbs[i].name, verbs[i].usage, verbs[i].summary);
         printf("\nOptions:\n"
@@ -154,16 +155,13 @@ int main(int argc, char *argv[]) {
                         return 2;
                 }
         }
-        if (k >= argc) {
-                if (want_help) {
-                        help();
-                        return 0;
-                }
+        if (k >= argc && want_help) {
                 help();
-                return 2;
+                return 0;
         }
 
-        const char *name = argv[k];
+        /* No command lists the devices, as networkctl and systemctl do. */
+        const char *name = k < argc ? argv[k] : "list";
         const Verb *v = NULL;
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
                 if (streq(verbs[i].name, name))
@@ -174,9 +172,11 @@ int main(int argc, char *argv[]) {
         }
 
         /* Shared options after the verb; the policy verbs keep --json. */
-        char *args[argc + 1];
+        char *args[argc + 2];
         int n = 0;
         bool dashdash = false;
+        if (k >= argc)
+                args[n++] = (char *) name;
         for (int i = k; i < argc; i++) {
                 if (i > k && !dashdash) {
                         if (streq(argv[i], "--"))

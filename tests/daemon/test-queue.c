@@ -584,6 +584,99 @@ static void test_direct_online(sd_event *e, Queue *q) {
         no_direct_online = false;
 }
 
+/* Whether process pid still runs (exited but not reaped does not count). */
+static bool running(int pid) {
+        char p[64], state = 'Z';
+        FILE *f;
+
+        snprintf(p, sizeof(p), "/proc/%d/stat", pid);
+        f = fopen(p, "re");
+        if (!f)
+                return false;
+        /* pid (comm) state: comm is "test-queue", no blanks or parentheses */
+        if (fscanf(f, "%*d %*s %c", &state) != 1)
+                state = 'Z';
+        fclose(f);
+        return state != 'Z' && state != 'X';
+}
+
+/* The test's running children (the step worker, while there is one), from /proc. */
+static unsigned n_children(void) {
+        char p[64];
+        unsigned n = 0;
+        int pid;
+        FILE *f;
+
+        snprintf(p, sizeof(p), "/proc/self/task/%d/children", (int) getpid());
+        f = fopen(p, "re");
+        CHECK(f);
+        while (fscanf(f, "%d", &pid) == 1)
+                if (running(pid))
+                        n++;
+        fclose(f);
+        return n;
+}
+
+static void run_until_no_children(sd_event *e) {
+        usec_t deadline = now_usec(CLOCK_MONOTONIC) + 30 * USEC_PER_SEC;
+
+        while (n_children() > 0) {
+                CHECK(now_usec(CLOCK_MONOTONIC) < deadline);
+                CHECK(sd_event_run(e, 100 * USEC_PER_MSEC) >= 0);
+        }
+}
+
+/*
+ * Where arrival time goes (must-hold 4): one worker process serves every
+ * step while the queue has work, not a fork per step; it exits when the
+ * queue runs dry; a worker stopped by a timeout is never given another step.
+ */
+static void test_one_worker(sd_event *e) {
+        const char *devs[] = { "directw1", "directw2", "directw3" };
+        JobRequest r = req(POLICY_STATE_ONLINE);
+        Queue *q = NULL;
+
+        reset();
+        CHECK_EQ_INT(queue_new(e, &ops, NULL, &q), 0);
+        CHECK_EQ_INT(queue_workers_spawned(q), 0);
+        /* An arrival: bind kmem, then online in place. Two steps, one worker. */
+        fake_set("directw0", DAX_MODE_DEVDAX, _DAX_STATE_INVALID);
+        CHECK_EQ_INT(queue_submit(q, "directw0", REQ(POLICY_STATE_ONLINE_MOVABLE), NULL, NULL), 0);
+        run_until(e, 1);
+        CHECK_EQ_INT(finished[0].result, JOB_DONE);
+        CHECK_EQ_INT(check_trace_serial(), 2);
+        CHECK_EQ_INT(queue_workers_spawned(q), 1);
+        /* Idle: the worker is gone. */
+        run_until_no_children(e);
+
+        /* A burst: six steps, one more worker. */
+        reset();
+        for (unsigned i = 0; i < 3; i++) {
+                fake_set(devs[i], DAX_MODE_DEVDAX, _DAX_STATE_INVALID);
+                CHECK_EQ_INT(queue_submit(q, devs[i], REQ(POLICY_STATE_ONLINE_MOVABLE), NULL, NULL), 0);
+        }
+        run_until(e, 3);
+        for (unsigned i = 0; i < 3; i++)
+                CHECK_EQ_INT(finished[i].result, JOB_DONE);
+        CHECK_EQ_INT(check_trace_serial(), 6);
+        CHECK_EQ_INT(queue_workers_spawned(q), 2);
+        run_until_no_children(e);
+
+        /* A step stopped by its timeout takes its worker with it: the next job gets a new one. */
+        reset();
+        fake_set("sloww", DAX_MODE_SYSTEM_RAM, DAX_STATE_UNPLUGGED);
+        fake_set("afterw", DAX_MODE_SYSTEM_RAM, DAX_STATE_UNPLUGGED);
+        r.timeout_usec = 200 * USEC_PER_MSEC;
+        CHECK_EQ_INT(queue_submit(q, "sloww", &r, NULL, NULL), 0);
+        CHECK_EQ_INT(queue_submit(q, "afterw", REQ(POLICY_STATE_ONLINE), NULL, NULL), 0);
+        run_until(e, 2);
+        CHECK_EQ_INT(finished[0].result, JOB_TIMEOUT);
+        CHECK_EQ_INT(finished[1].result, JOB_DONE);
+        CHECK_EQ_INT(queue_workers_spawned(q), 4);
+        run_until_no_children(e);
+        queue_free(q);
+}
+
 static void test_free_cancels(sd_event *e) {
         Queue *q = NULL;
 
@@ -625,6 +718,7 @@ int main(void) {
         queue_free(q);
         test_free_cancels(e);
         test_stop(e);
+        test_one_worker(e);
 
         sd_event_unref(e);
         snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);

@@ -24,6 +24,7 @@ from cxlvm import cxl_vm, SERIALS  # noqa: E402
 from scenario import (Scenario, Fail, check, dev_path, BUS, DEV_IF,  # noqa: E402
                       SETTLE, STEP_TIMEOUT)
 from vm import StepFailed, Timeout, VMDied, guest_args  # noqa: E402,F401
+import fleet  # noqa: E402
 
 HELPER = "daxhp-cxl-region"
 # The kernel's own choice when kmem binds a new region's memory (the guest
@@ -146,6 +147,9 @@ class CxlScenario(Scenario):
         self.write_policy("60-cxl-reserve.conf",
                           "[Match]\nProvider=cxl\nMemdevSerial=%d\n\n[Policy]\n"
                           "State=unplugged\n" % reserve)
+        # The NFD directory must exist when daxhpd starts (the unit's
+        # ReadWritePaths= takes only directories that exist then).
+        self.sh("mkdir -p %s" % os.path.dirname(fleet.NFD_FILE))
         self.write_policy("40-cxl-interleaved.conf",
                           "[Match]\nProvider=cxl\nRootDecoder=decoder0.2\n\n[Policy]\n"
                           "State=online_movable\nOnDrift=report\n")
@@ -168,7 +172,7 @@ class CxlScenario(Scenario):
         check(self.run("systemctl is-active daxhpd")[1].strip() == "active", "daxhpd not active")
 
     def step2(self):
-        """ram region on the fast expander -> dax device onlined movable by the kernel on a CPU-less node; daxhpd finds it at policy; D-Bus, status and explain name the hardware"""
+        """ram region on the fast expander -> dax device onlined movable by the kernel on a CPU-less node; daxhpd finds it at policy; D-Bus, status, explain and the node labels name the hardware"""
         since = self.guest_now()
         region, dev, t = self.create_region(self.mem[SERIALS[0]])
         self.regions["fast"], self.devs["fast"] = region, dev
@@ -197,6 +201,22 @@ class CxlScenario(Scenario):
         out = self.sh("daxhpctl explain %s" % dev)
         self.log("".join("#   | " + l + "\n" for l in out.splitlines()).rstrip())
         check("MemdevSerial" in out and "50-cxl-fast.conf" in out, "explain does not name the serial match")
+        self.fleet_files_show_cxl(dev, node, p["Size"])
+
+    def fleet_files_show_cxl(self, dev, node, size):
+        """The node labels and the metrics name the CXL memory (daxhp's fleet files)."""
+        want = ["daxhp-cxl-present=true", "daxhp-online-movable-bytes.cxl.node%d=%d" % (node, size)]
+        info = 'daxhp_device_info{device="%s",provider="cxl"' % dev
+        deadline = time.monotonic() + SETTLE
+        while True:
+            labels = self.run("cat %s" % fleet.NFD_FILE, timeout=30)[1].splitlines()
+            metrics = self.run("cat %s/daxhp.prom" % fleet.TEXTFILE_DIR, timeout=30)[1]
+            if all(w in labels for w in want) and info in metrics:
+                break
+            check(time.monotonic() < deadline, "after %d s, NFD labels %s (want %s); metrics %s %s" % (
+                SETTLE, labels, want, "have" if info in metrics else "lack", info))
+            time.sleep(1)
+        self.log("#   NFD labels: %s" % ", ".join(l for l in labels if "cxl" in l))
 
     def step3(self):
         """ram region on the reserve expander -> onlined by the kernel -> daxhpd unplugs it atomically (policy by serial)"""
@@ -210,13 +230,17 @@ class CxlScenario(Scenario):
         """a workload holds memory on the CXL node: unplug migrates it off atomically, re-online brings the node back"""
         dev = self.devs["fast"]
         node = self.node_of(dev)
-        self.sh("systemd-run --unit=cxl-hog -p NUMAPolicy=bind -p NUMAMask=%d "
-                "python3 -c 'import time; x = b\"\\x5a\" * (%d << 20); time.sleep(3600)'" % (node, HOG_MIB))
+        # Bound to the node, the hog can only fault pages in from it: it must
+        # be done (its ready file) before the unplug isolates the whole device,
+        # or a fault in that window meets the OOM killer.
+        self.sh("rm -f /run/cxl-hog.ready; systemd-run --unit=cxl-hog -p NUMAPolicy=bind -p NUMAMask=%d "
+                "python3 -c 'import time; x = b\"\\x5a\" * (%d << 20); "
+                "open(\"/run/cxl-hog.ready\", \"w\").close(); time.sleep(3600)'" % (node, HOG_MIB))
         t0 = last_t = time.monotonic()
         pages = last = 0
         while time.monotonic() - last_t < HOG_STALL:
             pages = self.awk_pages(node)
-            if pages * 4096 >= (HOG_MIB << 20) * 0.9:
+            if self.run("test -e /run/cxl-hog.ready")[0] == 0:
                 break
             if pages > last:
                 last, last_t = pages, time.monotonic()
@@ -339,39 +363,19 @@ def main():
     vm = cxl_vm(a.image, a.kernel, a.initrd, append, [a.overlay], workdir=a.workdir,
                 name="cxl", verbose=a.verbose)
     sc = CxlScenario(vm, a.flavour)
+
+    def boot():
+        """kernel on q35 + 2 CXL expanders: boot to multi-user under systemd"""
+        secs = vm.boot()
+        sc.timings["boot"] = secs
+        sc.log("#   multi-user (%s) in %.1fs, agent after %.1fs; %s" % (
+            vm.system_state, secs, vm.agent_seconds, vm.sh("uname -r").strip()))
+    postmortem = ("journalctl -u daxhpd --no-pager -o short-monotonic | tail -n 200; "
+                  "daxhp-cxl-region list; daxctl list; numactl -H 2>/dev/null; "
+                  "grep . /sys/devices/system/node/node*/meminfo | grep MemTotal; "
+                  "dmesg | grep -i -E 'cxl|kmem|warn|bug' | tail -n 60")
     label = "cxl" if a.flavour == "patched" else "cxl-" + a.flavour
-    try:
-        def boot():
-            """kernel on q35 + 2 CXL expanders: boot to multi-user under systemd"""
-            secs = vm.boot()
-            sc.timings["boot"] = secs
-            sc.log("#   multi-user (%s) in %.1fs, agent after %.1fs; %s" % (
-                vm.system_state, secs, vm.agent_seconds, vm.sh("uname -r").strip()))
-        if not sc.run_step(label + ".boot", boot):
-            raise SystemExit
-        if not sc.run_step(label + ".prepare", sc.prepare):
-            raise SystemExit
-        for n in steps:
-            sc.run_step("%s.%d" % (label, n), getattr(sc, "step%d" % n))
-    except SystemExit:
-        pass
-    finally:
-        try:
-            if vm.proc and vm.proc.poll() is None:
-                rc, out = vm.run("journalctl -u daxhpd --no-pager -o short-monotonic | tail -n 200; "
-                                 "daxhp-cxl-region list; daxctl list; numactl -H 2>/dev/null; "
-                                 "grep . /sys/devices/system/node/node*/meminfo | grep MemTotal; "
-                                 "dmesg | grep -i -E 'cxl|kmem|warn|bug' | tail -n 60", 60)
-                with open(os.path.join(vm.dir, "cxl.daxhpd-journal.txt"), "w") as f:
-                    f.write(out)
-        except Exception:  # noqa
-            pass
-        vm.poweroff()
-    passed = sum(1 for r in sc.results if r[2])
-    failed = len(sc.results) - passed
-    sc.log("# timings: %s" % ", ".join("%s=%.1fs" % kv for kv in sorted(sc.timings.items())))
-    sc.log("# logs: %s" % vm.dir)
-    sc.log("%d passed, %d failed" % (passed, failed))
+    failed = sc.run_all(label, boot, steps, postmortem, "cxl.daxhpd-journal.txt")
     sys.exit(1 if failed else 0)
 
 

@@ -39,68 +39,34 @@ if [ "$KERNELS" = all ]; then
 fi
 
 WORK=$(mktemp -d /tmp/daxhp-e2e.XXXXXX)
-passed=0 failed=0
-t() { date +%s; }
-note() { echo "# $*"; }
-result() { # ok|not-ok name
-	if [ "$1" = ok ]; then passed=$((passed + 1)); echo "ok $2"; else failed=$((failed + 1)); echo "not ok $2"; fi
-}
+TAP_PREFIX=e2e
+. "$HERE/tap.sh"
 
-t0=$(t)
-if out=$("$HERE/guest/build-rootfs.sh" 2>"$WORK/rootfs.log" | tail -n1) && [ -n "$out" ]; then
-	read -r IMG STOCK_VMLINUZ STOCK_INITRD <<<"$out"
-	result ok "rootfs - Debian 12 guest image ($(( $(t) - t0 )) s)"
-else
-	result not-ok "rootfs - guest image (see $WORK/rootfs.log)"; tail -n 20 "$WORK/rootfs.log" | sed 's/^/#   /'
-	echo "$passed passed, $failed failed"; exit 1
-fi
-t0=$(t)
-if OVL=$("$HERE/stage.sh" 2>"$WORK/stage.log" | tail -n1) && [ -n "$OVL" ]; then
-	result ok "stage - daxhpd meson install --destdir ($(( $(t) - t0 )) s)"
-else
-	result not-ok "stage - daxhpd build/install (see $WORK/stage.log)"; tail -n 20 "$WORK/stage.log" | sed 's/^/#   /'
-	echo "$passed passed, $failed failed"; exit 1
-fi
+prereq rootfs rootfs.log "$HERE/guest/build-rootfs.sh"
+read -r IMG STOCK_VMLINUZ STOCK_INITRD <<<"$out"
+prereq stage stage.log "$HERE/stage.sh"
+OVL=$out
 
 for k in $KERNELS; do
-	KERNEL= INITRD=
+	KERNEL= INITRD= TAP_PREFIX=$k
 	case $k in
 	stock) KERNEL=$STOCK_VMLINUZ INITRD=$STOCK_INITRD ;;
-	patched|pristine)
-		t0=$(t)
-		flags=; [ $k = pristine ] && flags=--no-series
-		# kernel/build.sh is a no-op when its artefact is cached.
-		if KERNEL=$("$ROOT/kernel/build.sh" $flags 2>"$WORK/kernel-$k.log" | tail -n1) && [ -f "$KERNEL" ]; then
-			result ok "$k.kernel - bzImage $KERNEL ($(( $(t) - t0 )) s)"
-		else
-			result not-ok "$k.kernel - kernel/build.sh $flags failed (see $WORK/kernel-$k.log)"
-			tail -n 10 "$WORK/kernel-$k.log" | sed 's/^/#   /'
-			continue
-		fi ;;
+	# kernel/build.sh is a no-op when its artefact is cached.
+	patched) step kernel kernel-$k.log "$ROOT/kernel/build.sh" || continue ;;
+	pristine) step kernel kernel-$k.log "$ROOT/kernel/build.sh" --no-series || continue ;;
 	mainline)
-		t0=$(t)
-		KERNEL=${DAXHP_MAINLINE_BZIMAGE:-}
-		if [ -n "$KERNEL" ]; then
-			if [ ! -f "$KERNEL" ]; then
-				result not-ok "mainline.kernel - DAXHP_MAINLINE_BZIMAGE=$KERNEL: no such file"
-				continue
-			fi
-			result ok "mainline.kernel - bzImage $KERNEL (DAXHP_MAINLINE_BZIMAGE)"
-		# Fetches linux-source-7.3 from experimental and builds it, once; cached after.
-		elif KERNEL=$("$ROOT/kernel/build.sh" --mainline 2>"$WORK/kernel-$k.log" | tail -n1) && [ -f "$KERNEL" ]; then
-			result ok "$k.kernel - bzImage $KERNEL ($(( $(t) - t0 )) s)"
+		if [ -n "${DAXHP_MAINLINE_BZIMAGE:-}" ]; then
+			step kernel kernel-$k.log ls "$DAXHP_MAINLINE_BZIMAGE" || continue
 		else
-			result not-ok "$k.kernel - kernel/build.sh --mainline failed (see $WORK/kernel-$k.log)"
-			tail -n 10 "$WORK/kernel-$k.log" | sed 's/^/#   /'
-			continue
+			# Fetches linux-source-7.3 from experimental and builds it, once; cached after.
+			step kernel kernel-$k.log "$ROOT/kernel/build.sh" --mainline || continue
 		fi ;;
 	*) echo "run.sh: unknown kernel $k" >&2; exit 2 ;;
 	esac
+	[ "$k" = stock ] || KERNEL=$out
 	mkdir -p "$WORK/$k"
 	follow_scenario "$WORK/$k/scenario.out" "$k" \
 		python3 "$HERE/scenario.py" --image "$IMG" --kernel "$KERNEL" ${INITRD:+--initrd "$INITRD"} \
 		--overlay "$OVL" --flavour "$k" --workdir "$WORK/$k" ${STEPS:+--steps "$STEPS"} $VERBOSE
 done
-note "logs: $WORK"
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+finish

@@ -9,6 +9,7 @@ Needs root (mount namespace, FUSE). DAXHPD / DAXHPCTL name the binaries
 """
 
 import errno
+import glob
 import os
 import random
 import signal
@@ -1236,6 +1237,25 @@ class TestDaxhpd(worldmod.WorldTestCase):
                                          if x.get('DAXHP_TO') == 'unplugged'], 20, what='the unplug record')
         self.assertNotIn('DAXHP_T_UEVENT_USEC', recs[-1])
         self.assertIn('DAXHP_T_WRITE_END_USEC', recs[-1])
+
+    def test_cxl_identity_read_once(self):
+        # Must-hold 4 (where arrival time goes): the CXL identity is read with
+        # the policy match, not again for every property read: InterfacesAdded
+        # on arrival and each GetManagedObjects used to re-scan sysfs five
+        # times per device. The kernel's value changing afterwards (it cannot
+        # while the device exists; here by hand) shows which one is served.
+        w = self.world()
+        w.fk.add_device('dax0.0', provider='cxl', state='unplugged')
+        w.start_daemon()
+        w.wait_device('dax0.0', Transition='idle')
+        serials = glob.glob(os.path.join(w.fk.sys, 'devices/pci0000:0c/*/*/mem0/serial'))
+        self.assertEqual(len(serials), 1)
+        with open(serials[0], 'w') as f:
+            f.write('0x9999\n')
+        for args in (('--json', 'status', 'dax0.0'), ('--json', 'list')):
+            r = w.ctl(*args)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn('"CxlSerials":["0x1001"]', r.stdout.replace(' ', ''))
 
     def test_per_block_stop_rolls_back(self):
         # Review finding 2, the stop half: SIGTERM during a per-block unplug

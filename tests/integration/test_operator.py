@@ -116,7 +116,7 @@ class TestOperator(worldmod.WorldTestCase):
                      ['set'], ['set', 'dax0.0'], ['set', 'a', 'b', 'c'], ['reset'], ['reload', 'x'],
                      ['monitor', 'x'], ['wait', '--timeout=soon'], ['wait', '--bogus'],
                      ['verify', '--bogus'], ['explain'], ['explain', 'a', 'b'], ['plan', 'x'],
-                     ['plan', '--bogus'], ['status', '--bogus'], ['check', 'x'], []):
+                     ['plan', '--bogus'], ['status', '--bogus'], ['check', 'x']):
             rc, out, err = run_ctl(args, NO_BUS)
             self.assertEqual(rc, 2, (args, out, err))
 
@@ -203,6 +203,10 @@ class TestOperator(worldmod.WorldTestCase):
         self.assertEqual([l.split()[0] for l in r.stdout.splitlines()], ['dax0.0', 'dax1.1'])
         docs = w.ctl_json('list', 'dax1.0')
         self.assertEqual([d['Name'] for d in docs[0]], ['dax1.0'])
+        # No command lists, as networkctl does; shared options still apply.
+        self.assertEqual(w.ctl().stdout, w.ctl('list').stdout)
+        r = w.ctl('--no-legend')
+        self.assertEqual([l.split()[0] for l in r.stdout.splitlines()], ['dax0.0', 'dax1.0', 'dax1.1'])
 
     def test_every_json_output_is_strict_json(self):
         w = self.world(policies={'50-movable.conf': MOVABLE_HMEM})

@@ -20,7 +20,7 @@
 # Every boot's dmesg is scanned by kernel/qemu/scan-dmesg.sh (one test each).
 # Groups: selftest (a), transitions (b), probe (c, one boot per
 # memhp_default_state), multirange (d, hmem), sigkill (e), race (f),
-# unbind (g), compat (h), readers (j), killable (k).
+# unbind (g), compat (h), readers (j), killable (k), migrate (l).
 set -uo pipefail
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 CACHE=${DAXHP_CACHE:-/var/cache/daxhp}
@@ -58,6 +58,7 @@ BOOTS=(
 	"pmem-offline|$PMEM|memhp_default_state=offline|probe,selftest,transitions,compat,unbind|900"
 	"pmem-stress|$PMEM|memhp_default_state=offline|race,sigkill|1500"
 	"pmem-two|$PMEM|memmap=$PMEM2 memhp_default_state=offline|readers,killable|600"
+	"pmem-migrate|$PMEM|memhp_default_state=offline|migrate|300"
 	"pmem-online|$PMEM|memhp_default_state=online|probe|240"
 	"pmem-online_kernel|$PMEM|memhp_default_state=online_kernel|probe|240"
 	"pmem-online_movable|$PMEM|memhp_default_state=online_movable|probe|240"

@@ -3,9 +3,11 @@
 # (e) SIGKILL to the writer during unplug rolls back: state and blocks agree.
 # 1. Pages in the second half of the device are pinned (vmsplice references:
 #    the first half is offlined while the pinning process allocates, then
-#    onlined again), so unplug offlines the first half and then retries
-#    migration until the writer gets a fatal signal -> -EINTR -> the blocks
-#    it offlined are onlined again into their zone, state unchanged.
+#    onlined again), so unplug retries their migration until the writer
+#    gets a fatal signal -> -EINTR -> every block is online again in its
+#    zone, state unchanged (v7 isolates the whole device and migrates the
+#    unpinned pages first, so no block is offline meanwhile; before v7 the
+#    first half was offlined and then onlined again).
 # 2. Timing fuzz (first, while the device is in ZONE_MOVABLE): kill the
 #    writer after 0..300 ms; whatever the outcome
 #    the state read back and the blocks must agree.
