@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "boot-online.h"
 #include "bus-string.h"
 #include "device-blocks.h"
 #include "log.h"
@@ -60,6 +61,20 @@ static char **settings_fields(const HostSettings *h, const char *changed) {
         return TAKE_PTR(l);
 }
 
+static void log_boot_online(const Manager *m) {
+        BootOnline b;
+
+        if (boot_online_read(m->sysfs_root, m->host_root, m->host.auto_online_blocks, &b) < 0)
+                return;
+        if (boot_online_hazard(&b))
+                log_warning("kmem is built into the kernel and the boot's default online type is %s (%s): dax/CXL "
+                            "memory present at boot came online during kernel init, before any unit; daxhpd moves "
+                            "it to policy through unplugged, which fails once the kernel has data there. Boot with "
+                            "memhp_default_state=offline (see daxhpctl check).",
+                            b.default_state, boot_online_source_to_string(b.source));
+        boot_online_done(&b);
+}
+
 int manager_safety_start(Manager *m) {
         int r;
 
@@ -74,6 +89,8 @@ int manager_safety_start(Manager *m) {
         if (host_auto_online(&m->host))
                 log_warning("auto_online_blocks=%s: memory the kernel adds comes online by itself, in the zone "
                             "it picks, before policy applies (see daxhpctl check).", m->host.auto_online_blocks);
+
+        log_boot_online(m);
 
         agent_list_done(&m->agents);
         r = agents_scan(m->host_root, &m->agents);
@@ -122,6 +139,17 @@ static bool device_memmap_attr(const Manager *m, const Device *d) {
         if (!path || read_one_line(path, &v) < 0)
                 return false;
         return streq(v, "1") || streq(v, "Y");
+}
+
+/*
+ * Whether the kmem bind will put the device's struct pages on the device: the
+ * kernel must allow it, and the policy's MemmapOnMemory= wins over the
+ * attribute, as the bind writes the policy's value before binding.
+ */
+static bool memmap_on_device(const Manager *m, const Device *d, const JobRequest *req) {
+        if (!host_memmap_on_memory_enabled(&m->host) || req->memmap_on_memory == 0)
+                return false;
+        return req->memmap_on_memory > 0 || device_memmap_attr(m, d);
 }
 
 static uint64_t min_u64(uint64_t a, uint64_t b) {
@@ -229,12 +257,8 @@ int manager_check_step(Manager *m, const char *device, const Step *step, DaxMode
                 return 0;
         }
 
-        if (plugs_memory(step, mode, state, req)) {
-                bool on_device = host_memmap_on_memory_enabled(&m->host) &&
-                        (req->memmap_on_memory > 0 || device_memmap_attr(m, d));
-
-                fits = safety_check_memmap(&mem, d->status.size, on_device, &m->refusal);
-        }
+        if (plugs_memory(step, mode, state, req))
+                fits = safety_check_memmap(&mem, d->status.size, memmap_on_device(m, d, req), &m->refusal);
         if (fits && !force && step->kind == STEP_SET_STATE && step->state == DAX_STATE_ONLINE_MOVABLE)
                 fits = safety_check_zone_ratio(&mem, d->status.size, ratio_limit(m, req), &m->refusal);
         if (fits && !force && takes_memory_away(step, mode, state)) {
@@ -360,22 +384,45 @@ static bool wants_online(PolicyState s) {
         return s == POLICY_STATE_ONLINE || s == POLICY_STATE_ONLINE_KERNEL || s == POLICY_STATE_ONLINE_MOVABLE;
 }
 
-static void check_auto_online(Manager *m, Hazards *h) {
+/* Managed devices whose policy the kernel's own onlining would not meet. */
+static size_t devices_against_kernel_default(Manager *m) {
         size_t n = 0;
 
-        if (!host_auto_online(&m->host))
-                return;
         for (size_t i = 0; i < m->n_devices; i++) {
                 PolicyState want = device_desired(m->devices[i]);
 
                 if (want >= 0 && want != POLICY_STATE_IGNORE && want != POLICY_STATE_ONLINE)
                         n++;
         }
+        return n;
+}
+
+static void check_auto_online(Manager *m, Hazards *h) {
+        size_t n;
+
+        if (!host_auto_online(&m->host))
+                return;
+        n = devices_against_kernel_default(m);
         hazard(h, "kernel", "auto-online", n > 0 ? "error" : "warning",
                "auto_online_blocks=%s: memory the kernel adds comes online by itself, in the zone the kernel "
                "picks, before daxhpd applies policy%s; enable daxhp-early.service (sets it to offline at boot) "
                "or boot with memhp_default_state=offline",
                m->host.auto_online_blocks, n > 0 ? ", against the policy of managed devices" : "");
+}
+
+static void check_boot_online(Manager *m, const BootOnline *b, Hazards *h) {
+        size_t n;
+
+        if (!boot_online_hazard(b))
+                return;
+        n = devices_against_kernel_default(m);
+        hazard(h, "kernel", "boot-online", n > 0 ? "error" : "warning",
+               "kmem is built into the kernel and the boot's default online type is %s (%s): dax/CXL memory "
+               "present at boot comes online during kernel init, before daxhp-early.service or any unit can "
+               "run%s; daxhpd then moves it to policy through unplugged, which the kernel refuses (EBUSY) once "
+               "it has put its own data there; boot with memhp_default_state=offline on the kernel command line",
+               b->default_state, boot_online_source_to_string(b->source),
+               n > 0 ? ", in the zone the kernel picks, against the policy of managed devices" : "");
 }
 
 static void check_agents(Manager *m, Hazards *h) {
@@ -389,7 +436,7 @@ static void check_agents(Manager *m, Hazards *h) {
         }
 }
 
-static void check_device(Manager *m, Device *d, const HostMemory *mem, Hazards *h) {
+static void check_device(Manager *m, Device *d, const HostMemory *mem, bool boot_hazard, Hazards *h) {
         PolicyState want = device_desired(d);
         SafetyVerdict v;
         JobRequest req;
@@ -398,13 +445,9 @@ static void check_device(Manager *m, Device *d, const HostMemory *mem, Hazards *
         if (want < 0 || want == POLICY_STATE_IGNORE || device_is_satisfied(d))
                 return;
         device_job_request(d, want, &req);
-        if (wants_online(want) && !plugged) {
-                bool on_device = host_memmap_on_memory_enabled(&m->host) &&
-                        (req.memmap_on_memory > 0 || device_memmap_attr(m, d));
-
-                if (!safety_check_memmap(mem, d->status.size, on_device, &v))
-                        hazard(h, d->name, "memmap", "error", "%s", v.text);
-        }
+        if (wants_online(want) && !plugged &&
+            !safety_check_memmap(mem, d->status.size, memmap_on_device(m, d, &req), &v))
+                hazard(h, d->name, "memmap", "error", "%s", v.text);
         if (want == POLICY_STATE_ONLINE_MOVABLE &&
             !safety_check_zone_ratio(mem, d->status.size, ratio_limit(m, &req), &v))
                 hazard(h, d->name, "zone-ratio", "error", "%s", v.text);
@@ -415,6 +458,12 @@ static void check_device(Manager *m, Device *d, const HostMemory *mem, Hazards *
                 if (!safety_check_unplug(mem, used, free_, &v))
                         hazard(h, d->name, "unplug", "error", "%s", v.text);
         }
+        if (plugged && dax_state_is_online(d->status.state) && !isempty(d->last_error))
+                hazard(h, d->name, "against-policy", "error",
+                       "%s, its policy says %s, and daxhpd could not take it there: %s%s",
+                       device_state_string(d), policy_state_to_string(want), d->last_error,
+                       boot_hazard ? "; the kernel onlined it at boot, before daxhpd: boot with "
+                       "memhp_default_state=offline" : "");
         if (req.memmap_on_memory > 0 && !host_memmap_on_memory_enabled(&m->host))
                 hazard(h, d->name, "memmap-on-memory", "warning",
                        "its policy says MemmapOnMemory=yes, but the kernel's memory_hotplug.memmap_on_memory is "
@@ -427,6 +476,7 @@ static int method_check(sd_bus_message *msg, void *userdata, sd_bus_error *error
         _cleanup_free_ char *proc = proc_root(userdata);
         Manager *m = userdata;
         Hazards h = {};
+        _cleanup_(boot_online_done) BootOnline boot = {};
         HostMemory mem;
         bool have_mem;
         int r;
@@ -435,6 +485,9 @@ static int method_check(sd_bus_message *msg, void *userdata, sd_bus_error *error
                 return -ENOMEM;
         manager_host_refresh(m);
         have_mem = host_memory_read(proc, &mem) >= 0;
+        r = boot_online_read(m->sysfs_root, m->host_root, m->host.auto_online_blocks, &boot);
+        if (r < 0)
+                return r;
 
         r = sd_bus_message_new_method_return(msg, &reply);
         if (r < 0)
@@ -444,11 +497,12 @@ static int method_check(sd_bus_message *msg, void *userdata, sd_bus_error *error
                 return r;
         h.reply = reply;
         check_auto_online(m, &h);
+        check_boot_online(m, &boot, &h);
         check_agents(m, &h);
         if (!have_mem)
                 hazard(&h, "host", "meminfo", "warning", "cannot read %s/meminfo: the memory checks are off", proc);
         for (size_t i = 0; have_mem && i < m->n_devices; i++)
-                check_device(m, m->devices[i], &mem, &h);
+                check_device(m, m->devices[i], &mem, boot_online_hazard(&boot), &h);
         if (h.r < 0)
                 return h.r;
         r = sd_bus_message_close_container(reply);

@@ -15,7 +15,7 @@
 #   e2e-safety   issue 13 in the systemd guest with daxhpd enabled at boot:
 #                memhp_default_state=online/online_kernel boots (pmem/hmem and
 #                a CXL region made during boot), daxhpctl check, the refusals
-#                (tests/e2e/run-safety.sh)
+#                (InsufficientMemmap on a small-RAM boot) (tests/e2e/run-safety.sh)
 #
 # Slower stages, run only when named:
 #   kernel-debug the VM suite on the KASAN + lockdep + DEBUG_VM kernel

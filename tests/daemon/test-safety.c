@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "agents.h"
+#include "boot-online.h"
 #include "host-settings.h"
 #include "safety.h"
 #include "tests.h"
@@ -236,6 +237,57 @@ static void test_scan(void) {
         CHECK(system(cmd) == 0);
 }
 
+static void test_boot_online(void) {
+        char root[] = "/tmp/test-boot-online.XXXXXX", sys[100], host[100], path[200];
+        BootOnline b;
+        char *v;
+
+        CHECK_EQ_INT(boot_online_parse_cmdline("ro quiet", &v), 0);
+        CHECK(!v);
+        CHECK_EQ_INT(boot_online_parse_cmdline("memhp_default_state=online ro "
+                                               "memhp_default_state=online_movable\n", &v), 1);
+        CHECK_STREQ(v, "online_movable");
+        free(v);
+        CHECK_EQ_INT(boot_online_parse_cmdline("xmemhp_default_state=online memhp_default_state=", &v), 0);
+        CHECK(!v);
+
+        CHECK(mkdtemp(root));
+        snprintf(sys, sizeof(sys), "%s/sys", root);
+        snprintf(host, sizeof(host), "%s/host", root);
+        /* A modular kmem, loaded: not built in. */
+        put(root, "sys/bus/dax/drivers/kmem/bind", "");
+        put(root, "sys/module/kmem/initstate", "live\n");
+        put(root, "host/proc/cmdline", "root=/dev/vda memhp_default_state=online\n");
+        CHECK_EQ_INT(boot_online_read(sys, host, "offline", &b), 0);
+        CHECK(!b.kmem_builtin);
+        CHECK_STREQ(b.default_state, "online");
+        CHECK_EQ_INT(b.source, BOOT_ONLINE_CMDLINE);
+        CHECK(!boot_online_hazard(&b));
+        boot_online_done(&b);
+
+        /* Built in; the early unit's record when the command line says nothing. */
+        snprintf(path, sizeof(path), "%s/module/kmem/initstate", sys);
+        CHECK(unlink(path) == 0);
+        put(root, "host/proc/cmdline", "root=/dev/vda\n");
+        put(root, "host/" BOOT_ONLINE_EARLY_RECORD, "online_kernel\n");
+        CHECK_EQ_INT(boot_online_read(sys, host, "offline", &b), 0);
+        CHECK(b.kmem_builtin);
+        CHECK_STREQ(b.default_state, "online_kernel");
+        CHECK_EQ_INT(b.source, BOOT_ONLINE_EARLY_UNIT);
+        CHECK(boot_online_hazard(&b));
+        boot_online_done(&b);
+
+        /* Neither: auto_online_blocks as it is. */
+        put(root, "host/" BOOT_ONLINE_EARLY_RECORD, "");
+        CHECK_EQ_INT(boot_online_read(sys, host, "offline", &b), 0);
+        CHECK_EQ_INT(b.source, BOOT_ONLINE_CURRENT);
+        CHECK(!boot_online_hazard(&b));
+        boot_online_done(&b);
+
+        snprintf(path, sizeof(path), "rm -rf '%s'", root);
+        CHECK(system(path) == 0);
+}
+
 int main(void) {
         test_parsers();
         test_memmap();
@@ -244,6 +296,7 @@ int main(void) {
         test_host_settings();
         test_classify();
         test_scan();
+        test_boot_online();
         printf("test-safety: %u checks passed\n", tests_checks);
         return 0;
 }

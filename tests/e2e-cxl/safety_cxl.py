@@ -116,6 +116,8 @@ class CxlSafety:
         j = sc.sh("journalctl -b -u daxhpd -o cat --no-pager | grep -E '^%s' | head -n 8; true" % dev)
         for line in j.strip().splitlines():
             sc.log("#   daxhpd: %s" % line)
+        if self.masked:
+            self.report_against_policy(dev)
         sc.wait_state(dev, "online_movable", timeout=SETTLE)
         v = sc.kernel_agrees(dev, "online_movable")
         sc.log("#   %s on node %d: hotplug=%s, %d blocks, zones %s" % (
@@ -127,6 +129,23 @@ class CxlSafety:
         sc.kernel_agrees(dev, "unplugged")
         sc.sh("daxhpctl reset %s" % dev, timeout=SETTLE + 30)
         sc.wait_state(dev, "online_movable")
+
+    def report_against_policy(self, dev):
+        """Without the unit the kernel onlines the region into ZONE_NORMAL of
+        its memory-only node and refuses daxhpd's unplug (EBUSY): what
+        daxhpctl check then says about it (logged; the step fails after)."""
+        sc = self.sc
+        t0 = time.monotonic()
+        p = {}
+        while time.monotonic() - t0 < SETTLE:
+            p = sc.dprops(dev, "State", "Transition", "LastError")
+            if p["State"] == "online_movable" or (p["Transition"] == "idle" and p["LastError"]):
+                break
+            time.sleep(2)
+        rc, out = sc.run("daxhpctl check")
+        sc.log("#   %s: %s; daxhpctl check rc %d:" % (dev, p, rc))
+        for line in out.rstrip().splitlines():
+            sc.log("#   | %s" % line)
 
     def tiering(self):
         """MemoryTier and DemotionEnabled are the kernel's, on the bus and in daxhpctl status"""

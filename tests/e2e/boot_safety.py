@@ -20,6 +20,9 @@ device (soft-reserved GiB, kmem-bound by the kernel at boot) and
            and the blocks are gone.
   checks   (--checks, on the first boot) tests/e2e/safety_steps.py: daxhpctl
            check, ZoneRatioExceeded, MemoryInUse and --force on pmem.
+  memmap   (--checks, a last boot with 576 MiB of RAM and a 16 GiB pmem
+           region) tests/e2e/safety_memmap.py: InsufficientMemmap, and what
+           the same bind does without the check.
 
 --mask-early boots with systemd.mask=daxhp-early.service, to see what the
 outcome is without the unit (the steps then report, and fail where it matters).
@@ -34,6 +37,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from vm import VM, StepFailed, guest_args  # noqa: E402
 from scenario import Scenario, Fail, check, SETTLE  # noqa: E402
 import safety_steps  # noqa: E402
+import safety_memmap  # noqa: E402
 
 # The hmem GiB is the guest's only ZONE_MOVABLE at first, so user pages of the
 # whole boot land on it: its unplug migrates them, minutes under TCG on a busy host.
@@ -101,6 +105,40 @@ def boot_outcome(sc, param, masked):
     return dev
 
 
+def save_journal(vm, workdir, tag):
+    try:
+        if vm.proc and vm.proc.poll() is None:
+            rc, out = vm.run("journalctl -b --no-pager -o short-monotonic "
+                             "-u daxhpd -u daxhp-early | tail -n 300", 60)
+            with open(os.path.join(workdir, tag + ".journal.txt"), "w") as f:
+                f.write(out)
+    except Exception:  # noqa
+        pass
+
+
+def memmap_boot(a, img, step):
+    """The memmap budget needs a guest whose RAM is small beside a large device: a boot of its own."""
+    vm = VM(img, a.kernel, a.initrd, "", [a.overlay], workdir=a.workdir, name="memmap",
+            mem=safety_memmap.MEM, memmap=safety_memmap.MEMMAP, verbose=a.verbose)
+    sc = Scenario(vm, "patched")
+    try:
+        def boot():
+            secs = vm.boot()
+            sc.log("#   booted %s in %.1fs (%s)" % (safety_memmap.MEMMAP, secs, vm.system_state))
+        boot.__doc__ = "boot with %s (-m %s), daxhpd enabled" % (safety_memmap.MEMMAP, safety_memmap.MEM)
+        if step(sc, "%s.memmap.boot" % a.label, boot):
+            for name, fn in safety_memmap.memmap_steps(sc):
+                if name == "unchecked":
+                    # Before the guest runs out of memory.
+                    save_journal(vm, a.workdir, "memmap")
+                if not step(sc, "%s.memmap.%s" % (a.label, name), fn):
+                    break
+    finally:
+        # After the unchecked bind the guest may be too short of memory to
+        # shut down in time; nothing on its disk (-snapshot) is kept anyway.
+        vm.kill()
+
+
 def main():
     ap = guest_args(argparse.ArgumentParser())
     ap.add_argument("--workdir", required=True)
@@ -158,15 +196,10 @@ def main():
                 results.append(False)
                 sc.log("not ok %s.%s - %s" % (a.label, tag, e))
             finally:
-                try:
-                    if vm.proc and vm.proc.poll() is None:
-                        rc, out = vm.run("journalctl -b --no-pager -o short-monotonic "
-                                         "-u daxhpd -u daxhp-early | tail -n 300", 60)
-                        with open(os.path.join(a.workdir, tag + ".journal.txt"), "w") as f:
-                            f.write(out)
-                except Exception:  # noqa
-                    pass
+                save_journal(vm, a.workdir, tag)
                 vm.poweroff()
+        if ok and a.checks and not a.mask_early:
+            memmap_boot(a, img, step)
     finally:
         os.unlink(img)
     passed = sum(1 for r in results if r)

@@ -10,7 +10,9 @@
 #   pmem  boot_safety.py --checks: boots with memhp_default_state=online and
 #         =online_kernel, the hmem device present at boot -> online_movable,
 #         unplug; on the first boot tests/e2e/safety_steps.py (daxhpctl check,
-#         ZoneRatioExceeded, MemoryInUse, --force)
+#         ZoneRatioExceeded, MemoryInUse, --force); then a boot with 576 MiB
+#         of RAM and a 16 GiB pmem region: tests/e2e/safety_memmap.py
+#         (InsufficientMemmap, and the same bind by hand: ENOMEM, OOM)
 #   cxl   tests/e2e-cxl/safety_cxl.py: memhp_default_state=online, a CXL
 #         region made during boot -> online_movable, unplug; MemoryTier,
 #         DemotionEnabled; MemoryInUse on the CXL node
@@ -29,7 +31,7 @@ while [ $# -gt 0 ]; do
 	--part=*) PART=${1#*=}; shift ;;
 	--mask-early) MASK=--mask-early; shift ;;
 	-v) VERBOSE=-v; shift ;;
-	-h|--help) sed -n '3,21p' "$0"; exit 0 ;;
+	-h|--help) sed -n '3,23p' "$0"; exit 0 ;;
 	*) echo "run-safety.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
 done

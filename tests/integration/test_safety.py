@@ -9,6 +9,7 @@ force; tiering. Same world as test_daxhpd.py; the host's /etc, /usr/lib and
 Run one test:   test_safety.py TestSafety.test_memmap_budget_refuses_online
 """
 
+import errno
 import json
 import os
 import subprocess
@@ -171,6 +172,99 @@ class TestSafety(worldmod.WorldTestCase):
         self.assertEqual(self.set_state('online_movable'), (None, None))
         self.assertEqual(w.fk.state('dax0.0'), 'online_movable')
 
+    def test_memmap_policy_no_overrides_device_attr(self):
+        """The bind writes the policy's MemmapOnMemory=no before binding: the
+        check must not count on the device's attribute (1) then."""
+        w = self.world(policies={'50-no.conf': '[Match]\nProvider=hmem\n\n[Policy]\nState=online\n'
+                                               'MemmapOnMemory=no\n'})
+        self.kernel_settings(memmap='Y')
+        w.set_host_memory(total=8 * GIB, free=100 * MIB, available=200 * MIB)
+        w.fk.add_device('dax0.0', provider='hmem', size=4 * GIB, state='unplugged')
+        self.sysfs('bus/dax/devices/dax0.0/memmap_on_memory', '1')
+        w.start_daemon()
+        w.wait_device('dax0.0', Transition='idle', State='unplugged')
+        rec = self.audit('DAXHP_EVENT=refused')
+        self.assertEqual([r['DAXHP_CHECK'] for r in rec], ['memmap'])
+        self.assertEqual(self.set_state('online')[0], 'org.daxhp1.Error.InsufficientMemmap')
+        self.assertEqual(w.fk.writes, [], 'the kernel was asked anyway')
+
+    def hazards(self, w):
+        r = w.ctl('--json', 'check')
+        self.assertIn(r.returncode, (0, 1), r.stderr)
+        return json.loads(r.stdout)
+
+    def boot_online_world(self, cmdline=None, record=None, builtin=True, auto_online='offline'):
+        w = self.world(policies={'50-movable.conf': '[Match]\nProvider=hmem\n\n[Policy]\nState=online_movable\n'})
+        self.kernel_settings(auto_online=auto_online)
+        if cmdline is not None:
+            w.host_file('proc/cmdline', 'BOOT_IMAGE=/vmlinuz root=/dev/vda ro %s\n' % cmdline)
+        if record is not None:
+            w.host_file('run/daxhp-early/auto_online_blocks', record + '\n')
+        if not builtin:
+            self.sysfs('module/kmem/initstate', 'live')
+        return w
+
+    def test_check_boot_online_builtin_kmem(self):
+        """kmem built in + a boot default that onlines: memory present at boot
+        came online before any unit; check names memhp_default_state=offline."""
+        w = self.boot_online_world(cmdline='memhp_default_state=online')
+        w.fk.add_device('dax0.0', provider='hmem', size=GIB, state='unplugged')
+        w.start_daemon()
+        w.wait_device('dax0.0', State='online_movable', Transition='idle')
+        r = w.ctl('check')
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn('error   boot-online        kernel', r.stdout)
+        self.assertIn('default online type is online (memhp_default_state= on the kernel command line)', r.stdout)
+        self.assertIn('boot with memhp_default_state=offline on the kernel command line', r.stdout)
+        self.assertNotIn('auto-online', r.stdout)
+        self.assertIn('1 error, 0 warnings.', r.stdout)
+        self.assertIn('Boot with memhp_default_state=offline', w.log_text())
+
+    def test_check_boot_online_sources(self):
+        cases = [  # (cmdline, early unit's record, kmem built in, hazard, source)
+            ('memhp_default_state=online_kernel memhp_default_state=offline', 'online', True, False, None),
+            ('quiet', 'online_movable', True, True, 'as daxhp-early.service found it'),
+            ('quiet', 'offline', True, False, None),
+            (None, None, True, False, None),          # auto_online_blocks: offline
+            ('memhp_default_state=online', None, False, False, None),
+        ]
+        for cmdline, record, builtin, bad, source in cases:
+            with self.subTest(cmdline=cmdline, record=record, builtin=builtin):
+                w = self.boot_online_world(cmdline=cmdline, record=record, builtin=builtin)
+                w.start_daemon()
+                hazards = self.hazards(w)
+                got = [h for h in hazards if h['Check'] == 'boot-online']
+                self.assertEqual(bool(got), bad, hazards)
+                if bad:
+                    self.assertEqual(got[0]['Severity'], 'warning', 'no managed device yet')
+                    self.assertIn(source, got[0]['Message'])
+                w.close()
+                self.w = None
+
+    def test_boot_online_device_corrected_or_reported(self):
+        """A device the kernel onlined into ZONE_NORMAL before daxhpd: taken to
+        online_movable through unplugged while it can be; when the kernel
+        refuses the unplug (EBUSY: its data is there now), LastError, the
+        journal and check say so, naming the remedy."""
+        w = self.boot_online_world(cmdline='memhp_default_state=online')
+        w.fk.add_device('dax0.0', provider='hmem', size=GIB, state='online_kernel')
+        w.fk.add_device('dax1.0', provider='hmem', size=GIB, state='online_kernel')
+        w.fk.inject_error('dax1.0', errno.EBUSY, target='unplugged')
+        w.start_daemon()
+        w.wait_device('dax0.0', State='online_movable', Transition='idle')
+        self.assertEqual(w.fk.state('dax0.0'), 'online_movable')
+        w.wait_device('dax1.0', Transition='idle')
+        d = w.device('dax1.0')
+        self.assertEqual((d['State'], w.fk.state('dax1.0')), ('online_kernel', 'online_kernel'))
+        self.assertIn('busy', d['LastError'].lower())
+        hazards = {(h['Subject'], h['Check']): h for h in self.hazards(w)}
+        self.assertEqual(hazards[('kernel', 'boot-online')]['Severity'], 'error')
+        h = hazards[('dax1.0', 'against-policy')]
+        self.assertEqual(h['Severity'], 'error')
+        self.assertIn('online_kernel, its policy says online_movable', h['Message'])
+        self.assertIn('boot with memhp_default_state=offline', h['Message'])
+        self.assertNotIn(('dax0.0', 'against-policy'), hazards)
+
     def test_zone_ratio_refuses_movable_unless_forced(self):
         w = self.world()
         self.kernel_settings(ratio=301)
@@ -304,12 +398,15 @@ class TestSafety(worldmod.WorldTestCase):
         self.assertIn('error   memmap             dax0.0', r.stdout)
         self.assertIn('error   zone-ratio         dax0.0', r.stdout)
         self.assertIn('warning memmap-on-memory   dax0.0', r.stdout)
-        self.assertIn('4 errors, 1 warning.', r.stdout)
+        # The fake kernel's kmem is built in (no module/kmem/initstate): memory
+        # present at boot came online under the same default.
+        self.assertIn('error   boot-online        kernel', r.stdout)
+        self.assertIn('5 errors, 1 warning.', r.stdout)
         r = w.ctl('--json', 'check')
         self.assertEqual(r.returncode, 1)
         hazards = json.loads(r.stdout)
         self.assertEqual(sorted((h['Check'], h['Severity']) for h in hazards),
-                         [('auto-online', 'error'), ('memmap', 'error'), ('memmap-on-memory', 'warning'),
+                         [('auto-online', 'error'), ('boot-online', 'error'), ('memmap', 'error'), ('memmap-on-memory', 'warning'),
                           ('udev-memory-online', 'error'), ('zone-ratio', 'error')])
 
     def test_check_clean_host(self):
@@ -367,13 +464,19 @@ class TestSafety(worldmod.WorldTestCase):
         self.assertTrue(cmd.startswith("/bin/sh -c '") and cmd.endswith("'"), cmd)
         w = self.world()
         fake = w.host_file('auto_online_blocks', 'online_kernel\n')
-        script = cmd[len("/bin/sh -c '"):-1].replace(kernel, fake)
+        record = os.path.join(w.host_root, 'run', 'daxhp-early')
+        os.makedirs(record)
+        script = cmd[len("/bin/sh -c '"):-1].replace(kernel, fake).replace('/run/daxhp-early', record)
         r = subprocess.run(['/bin/sh', '-c', script], capture_output=True, text=True, timeout=30,
                            env=harness.clean_env())
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(r.stdout, 'auto_online_blocks: online_kernel -> offline (daxhp owns hot-added memory)\n')
         with open(fake) as f:
             self.assertEqual(f.read(), 'offline\n')
+        # What the kernel booted with stays known (daxhpctl check's boot-online hazard).
+        self.assertIn('RuntimeDirectory=daxhp-early\n', text)
+        with open(os.path.join(record, 'auto_online_blocks')) as f:
+            self.assertEqual(f.read(), 'online_kernel\n')
 
 
 if __name__ == '__main__':
