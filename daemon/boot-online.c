@@ -42,24 +42,6 @@ static bool path_in(const char *root, const char *rel) {
         return p && access(p, F_OK) == 0;
 }
 
-static int read_optional(const char *root, const char *rel, char **ret) {
-        _cleanup_free_ char *p = strjoin_path(root, rel);
-        int r;
-
-        *ret = NULL;
-        if (!p)
-                return -ENOMEM;
-        r = read_one_line(p, ret);
-        if (r == -ENOMEM)
-                return r;
-        if (r < 0 || isempty(*ret)) {
-                free(*ret);
-                *ret = NULL;
-                return 0;
-        }
-        return 1;
-}
-
 int boot_online_read(const char *sysfs_root, const char *host_root, const char *current_auto_online,
                      BootOnline *ret) {
         _cleanup_free_ char *cmdline = NULL;
@@ -69,13 +51,13 @@ int boot_online_read(const char *sysfs_root, const char *host_root, const char *
         b.kmem_builtin = path_in(sysfs_root, "bus/dax/drivers/kmem") &&
                 !path_in(sysfs_root, "module/kmem/initstate");
 
-        r = read_optional(host_root, "proc/cmdline", &cmdline);
+        r = read_optional_line(host_root, "proc/cmdline", &cmdline);
         if (r > 0)
                 r = boot_online_parse_cmdline(cmdline, &b.default_state);
         if (r > 0)
                 b.source = BOOT_ONLINE_CMDLINE;
         if (r == 0) {
-                r = read_optional(host_root, BOOT_ONLINE_EARLY_RECORD, &b.default_state);
+                r = read_optional_line(host_root, BOOT_ONLINE_EARLY_RECORD, &b.default_state);
                 if (r > 0)
                         b.source = BOOT_ONLINE_EARLY_UNIT;
         }

@@ -20,37 +20,21 @@ void host_settings_done(HostSettings *s) {
         *s = (HostSettings) { .auto_movable_ratio = -1 };
 }
 
-/* A missing file (older kernel, no such module) is "unknown", not an error. */
-static int read_setting(const char *root, const char *rel, char **ret) {
-        _cleanup_free_ char *path = strjoin_path(root, rel);
-        int r;
-
-        *ret = NULL;
-        if (!path)
-                return -ENOMEM;
-        r = read_one_line(path, ret);
-        if (r == -ENOMEM)
-                return r;
-        if (r < 0)
-                *ret = NULL;
-        return 0;
-}
-
 int host_settings_read(const char *sysfs_root, HostSettings *ret) {
         HostSettings s = { .auto_movable_ratio = -1 };
         _cleanup_free_ char *ratio = NULL;
         int r;
 
-        r = read_setting(sysfs_root, "devices/system/memory/auto_online_blocks", &s.auto_online_blocks);
+        r = read_optional_line(sysfs_root, "devices/system/memory/auto_online_blocks", &s.auto_online_blocks);
         if (r >= 0)
-                r = read_setting(sysfs_root, "module/memory_hotplug/parameters/online_policy", &s.online_policy);
+                r = read_optional_line(sysfs_root, "module/memory_hotplug/parameters/online_policy", &s.online_policy);
         if (r >= 0)
-                r = read_setting(sysfs_root, "module/memory_hotplug/parameters/auto_movable_ratio", &ratio);
+                r = read_optional_line(sysfs_root, "module/memory_hotplug/parameters/auto_movable_ratio", &ratio);
         if (r >= 0)
-                r = read_setting(sysfs_root, "module/memory_hotplug/parameters/memmap_on_memory",
-                                 &s.memmap_on_memory);
+                r = read_optional_line(sysfs_root, "module/memory_hotplug/parameters/memmap_on_memory",
+                                       &s.memmap_on_memory);
         if (r >= 0)
-                r = read_setting(sysfs_root, "kernel/mm/numa/demotion_enabled", &s.demotion_enabled);
+                r = read_optional_line(sysfs_root, "kernel/mm/numa/demotion_enabled", &s.demotion_enabled);
         if (r < 0) {
                 host_settings_done(&s);
                 return r;

@@ -77,6 +77,24 @@ char *strjoin_path(const char *a, const char *b) {
         return s;
 }
 
+int read_optional_line(const char *root, const char *rel, char **ret) {
+        _cleanup_free_ char *path = strjoin_path(root, rel);
+        int r;
+
+        *ret = NULL;
+        if (!path)
+                return -ENOMEM;
+        r = read_one_line(path, ret);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0 || isempty(*ret)) {
+                free(*ret);
+                *ret = NULL;
+                return 0;
+        }
+        return 1;
+}
+
 const char *arg_for_message(const char *s, char *buf, size_t size) {
         size_t n = strlen(s);
         bool ok = n <= 64;

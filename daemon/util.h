@@ -43,6 +43,13 @@ const char *arg_for_message(const char *s, char *buf, size_t size);
 /* asprintf() into a fresh string; NULL on OOM. */
 char *strjoin_path(const char *a, const char *b);
 
+/*
+ * The first line of root/rel into *ret: 1 if read and not empty; 0 with *ret
+ * NULL when the file is missing, unreadable or empty (an older kernel, a
+ * module not loaded: "unknown", not an error); -ENOMEM.
+ */
+int read_optional_line(const char *root, const char *rel, char **ret);
+
 /* strv_*() and _cleanup_strv_free_ come from the policy library. */
 
 
