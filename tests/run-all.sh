@@ -149,6 +149,7 @@ run_stage() {
         logf=$builddir/logs/$name.log
         mkdir -p "$builddir/logs"
         log "stage $name"
+        export DAXHP_VM_LOGS=$builddir/logs
         case $name in
         unit-plain)
                 meson_stage "$builddir/plain" "" || rc=1 ;;

@@ -16,7 +16,7 @@
 #                kernel/build.sh (no build started)
 #
 # Kernel: kernel/build.sh (cached: instant when built).  Initramfs:
-# kernel/initramfs/build.sh (cached).  Logs: ${DAXHP_CACHE}/logs/kernel-vm/.
+# kernel/initramfs/build.sh (cached).  Logs: ${DAXHP_VM_LOGS:-${DAXHP_CACHE}/logs}/kernel-vm/.
 # Every boot's dmesg is scanned by kernel/qemu/scan-dmesg.sh (one test each).
 # Groups: selftest (a), transitions (b), probe (c, one boot per
 # memhp_default_state), multirange (d, hmem), sigkill (e), race (f),
@@ -101,7 +101,9 @@ INITRD=$("$TOP/kernel/initramfs/build.sh" --bzimage "$BZ" --tests "$TOP/tests/ke
 	${ST_ARGS[@]+"${ST_ARGS[@]}"} | tail -n1)
 [ -f "$INITRD" ] || { echo "not ok 1 initramfs build"; echo "0 passed, 1 failed"; exit 1; }
 
-LOGDIR=$CACHE/logs/kernel-vm/$VARIANT-$([ $SERIES = 1 ] && echo series || echo pristine)
+# DAXHP_VM_LOGS: per checkout when run from tests/run-all.sh, so that two
+# checkouts booting the same group at once keep their own console logs.
+LOGDIR=${DAXHP_VM_LOGS:-$CACHE/logs}/kernel-vm/$VARIANT-$([ $SERIES = 1 ] && echo series || echo pristine)
 mkdir -p "$LOGDIR"
 PASS=0 FAIL=0 TOPN=0 BOOTN=0
 
