@@ -510,12 +510,6 @@ static void print_status(const DeviceProps *p) {
                 printf("  LastChange: -\n");
 }
 
-typedef struct PolicyError {
-        char *file;
-        uint32_t line;
-        char *message;
-} PolicyError;
-
 typedef struct ManagerProps {
         char *version;
         char *interface;
@@ -523,8 +517,7 @@ typedef struct ManagerProps {
         uint32_t queue;
         char **files;
         size_t n_files;
-        PolicyError *errors;
-        size_t n_errors;
+        FileNotes errors; /* file, line, message */
         SafetyProps safety;
 } ManagerProps;
 
@@ -534,11 +527,7 @@ static void manager_props_done(ManagerProps *p) {
         for (size_t i = 0; i < p->n_files; i++)
                 free(p->files[i]);
         free(p->files);
-        for (size_t i = 0; i < p->n_errors; i++) {
-                free(p->errors[i].file);
-                free(p->errors[i].message);
-        }
-        free(p->errors);
+        file_notes_done(&p->errors);
         safety_props_done(&p->safety);
         *p = (ManagerProps) { .atomic = -1 };
 }
@@ -547,32 +536,6 @@ static int dup_into(char **dst, const char *s) {
         free(*dst);
         *dst = strdup(s);
         return *dst ? 0 : -ENOMEM;
-}
-
-static int read_policy_errors(sd_bus_message *reply, ManagerProps *p) {
-        const char *file, *message;
-        uint32_t line;
-        int r;
-
-        r = sd_bus_message_enter_container(reply, 'v', "a(sus)");
-        if (r >= 0)
-                r = sd_bus_message_enter_container(reply, 'a', "(sus)");
-        while (r >= 0 && (r = sd_bus_message_read(reply, "(sus)", &file, &line, &message)) > 0) {
-                PolicyError *n = realloc(p->errors, sizeof(PolicyError) * (p->n_errors + 1));
-
-                if (!n)
-                        return -ENOMEM;
-                p->errors = n;
-                n[p->n_errors] = (PolicyError) { .file = strdup(file), .line = line, .message = strdup(message) };
-                p->n_errors++;
-                if (!n[p->n_errors - 1].file || !n[p->n_errors - 1].message)
-                        return -ENOMEM;
-        }
-        if (r >= 0)
-                r = sd_bus_message_exit_container(reply);
-        if (r >= 0)
-                r = sd_bus_message_exit_container(reply);
-        return r;
 }
 
 static int fetch_manager(sd_bus *bus, ManagerProps *p, sd_bus_error *error) {
@@ -608,7 +571,7 @@ static int fetch_manager(sd_bus *bus, ManagerProps *p, sd_bus_error *error) {
                         for (p->n_files = 0; p->files && p->files[p->n_files]; p->n_files++)
                                 ;
                 } else if (streq(key, "PolicyErrors"))
-                        r = read_policy_errors(reply, p);
+                        r = file_notes_read(reply, &p->errors);
                 else if (safety_props_wants(key))
                         r = safety_props_read(reply, key, &p->safety);
                 else
@@ -625,19 +588,20 @@ static int fetch_manager(sd_bus *bus, ManagerProps *p, sd_bus_error *error) {
 
 static void policy_errors_json(JsonWriter *w, const ManagerProps *p) {
         json_array_open(w);
-        for (size_t i = 0; i < p->n_errors; i++) {
+        for (size_t i = 0; i < p->errors.n; i++) {
                 json_object_open(w);
-                json_key(w, "File");    json_string(w, p->errors[i].file);
-                json_key(w, "Line");    json_u64(w, p->errors[i].line);
-                json_key(w, "Message"); json_string(w, p->errors[i].message);
+                json_key(w, "File");    json_string(w, p->errors.items[i].file);
+                json_key(w, "Line");    json_u64(w, p->errors.items[i].line);
+                json_key(w, "Message"); json_string(w, p->errors.items[i].text);
                 json_object_close(w);
         }
         json_array_close(w);
 }
 
 static void print_policy_errors(FILE *f, const ManagerProps *p) {
-        for (size_t i = 0; i < p->n_errors; i++)
-                fprintf(f, "%s:%" PRIu32 ": %s\n", p->errors[i].file, p->errors[i].line, p->errors[i].message);
+        for (size_t i = 0; i < p->errors.n; i++)
+                fprintf(f, "%s:%" PRIu32 ": %s\n", p->errors.items[i].file, p->errors.items[i].line,
+                        p->errors.items[i].text);
 }
 
 static void manager_json(const ManagerProps *p) {
@@ -679,10 +643,10 @@ static int print_manager(sd_bus *bus, bool json, sd_bus_error *error) {
                 printf("     PolicyFiles: %s\n", p.n_files ? p.files[0] : "-");
                 for (size_t i = 1; i < p.n_files; i++)
                         printf("                  %s\n", p.files[i]);
-                printf("    PolicyErrors: %s\n", p.n_errors ? "" : "-");
-                for (size_t i = 0; i < p.n_errors; i++)
-                        printf("                  %s:%" PRIu32 ": %s\n", p.errors[i].file, p.errors[i].line,
-                               p.errors[i].message);
+                printf("    PolicyErrors: %s\n", p.errors.n ? "" : "-");
+                for (size_t i = 0; i < p.errors.n; i++)
+                        printf("                  %s:%" PRIu32 ": %s\n", p.errors.items[i].file, p.errors.items[i].line,
+                               p.errors.items[i].text);
                 safety_manager_print(&p.safety);
         }
         manager_props_done(&p);
@@ -754,10 +718,10 @@ int verb_reload(int argc, char *argv[], bool json) {
         if (json)
                 manager_json(&p);
         print_policy_errors(stderr, &p);
-        if (p.n_errors > 0)
+        if (p.errors.n > 0)
                 fprintf(stderr, "%zu policy file%s in use; the files above were rejected.\n",
                         p.n_files, p.n_files == 1 ? "" : "s");
-        r = p.n_errors > 0 ? 1 : 0;
+        r = p.errors.n > 0 ? 1 : 0;
         manager_props_done(&p);
         return r;
 }

@@ -15,11 +15,7 @@ void safety_props_done(SafetyProps *p) {
         free(p->online_policy);
         free(p->memmap_on_memory);
         free(p->demotion_enabled);
-        for (size_t i = 0; i < p->n_agents; i++) {
-                free(p->agents[i].path);
-                free(p->agents[i].kind);
-        }
-        free(p->agents);
+        file_notes_done(&p->agents);
         *p = (SafetyProps) {};
 }
 
@@ -41,31 +37,6 @@ bool safety_props_wants(const char *key) {
         return string_slot(&dummy, key) || streq(key, "AutoMovableRatio") || streq(key, "CompetingAgents");
 }
 
-static int read_agents(sd_bus_message *m, SafetyProps *p) {
-        const char *path, *kind;
-        uint32_t line;
-        int r;
-
-        r = sd_bus_message_enter_container(m, 'v', "a(sus)");
-        if (r >= 0)
-                r = sd_bus_message_enter_container(m, 'a', "(sus)");
-        while (r >= 0 && (r = sd_bus_message_read(m, "(sus)", &path, &line, &kind)) > 0) {
-                SafetyAgent *n = realloc(p->agents, sizeof(SafetyAgent) * (p->n_agents + 1));
-
-                if (!n)
-                        return -ENOMEM;
-                p->agents = n;
-                n[p->n_agents++] = (SafetyAgent) { .path = strdup(path), .line = line, .kind = strdup(kind) };
-                if (!n[p->n_agents - 1].path || !n[p->n_agents - 1].kind)
-                        return -ENOMEM;
-        }
-        if (r >= 0)
-                r = sd_bus_message_exit_container(m);
-        if (r >= 0)
-                r = sd_bus_message_exit_container(m);
-        return r;
-}
-
 int safety_props_read(sd_bus_message *m, const char *key, SafetyProps *p) {
         char **slot = string_slot(p, key);
         const char *s;
@@ -84,7 +55,7 @@ int safety_props_read(sd_bus_message *m, const char *key, SafetyProps *p) {
                 p->has_ratio = r >= 0;
                 return r;
         }
-        return read_agents(m, p);
+        return file_notes_read(m, &p->agents);
 }
 
 int safety_props_fetch(sd_bus *bus, SafetyProps *p, sd_bus_error *error) {
@@ -122,11 +93,11 @@ void safety_manager_json(JsonWriter *w, const SafetyProps *p) {
         json_key(w, "DemotionEnabled");  json_string(w, p->demotion_enabled);
         json_key(w, "CompetingAgents");
         json_array_open(w);
-        for (size_t i = 0; i < p->n_agents; i++) {
+        for (size_t i = 0; i < p->agents.n; i++) {
                 json_object_open(w);
-                json_key(w, "File"); json_string(w, p->agents[i].path);
-                json_key(w, "Line"); json_u64(w, p->agents[i].line);
-                json_key(w, "Kind"); json_string(w, p->agents[i].kind);
+                json_key(w, "File"); json_string(w, p->agents.items[i].file);
+                json_key(w, "Line"); json_u64(w, p->agents.items[i].line);
+                json_key(w, "Kind"); json_string(w, p->agents.items[i].text);
                 json_object_close(w);
         }
         json_array_close(w);
@@ -145,8 +116,8 @@ void safety_manager_print(const SafetyProps *p) {
                 printf("AutoMovableRatio: -\n");
         printf("  MemmapOnMemory: %s\n", or_dash(p->memmap_on_memory));
         printf(" DemotionEnabled: %s\n", or_dash(p->demotion_enabled));
-        printf(" CompetingAgents: %s\n", p->n_agents ? "" : "-");
-        for (size_t i = 0; i < p->n_agents; i++)
-                printf("                  %s:%" PRIu32 " (%s)\n", p->agents[i].path, p->agents[i].line,
-                       p->agents[i].kind);
+        printf(" CompetingAgents: %s\n", p->agents.n ? "" : "-");
+        for (size_t i = 0; i < p->agents.n; i++)
+                printf("                  %s:%" PRIu32 " (%s)\n", p->agents.items[i].file, p->agents.items[i].line,
+                       p->agents.items[i].text);
 }

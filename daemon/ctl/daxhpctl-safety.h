@@ -10,13 +10,8 @@
 #include <stdint.h>
 #include <systemd/sd-bus.h>
 
+#include "daxhpctl-file-notes.h"
 #include "daxhpctl-output.h"
-
-typedef struct SafetyAgent {
-        char *path;
-        uint32_t line;
-        char *kind;
-} SafetyAgent;
 
 typedef struct SafetyProps {
         char *auto_online_blocks;
@@ -25,8 +20,7 @@ typedef struct SafetyProps {
         int32_t auto_movable_ratio;
         char *memmap_on_memory;
         char *demotion_enabled;
-        SafetyAgent *agents;
-        size_t n_agents;
+        FileNotes agents; /* file, line, kind */
 } SafetyProps;
 
 void safety_props_done(SafetyProps *p);
