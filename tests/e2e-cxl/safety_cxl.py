@@ -44,7 +44,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
 from cxlvm import cxl_vm, SERIALS  # noqa: E402
 from scenario import Scenario, Fail, check, SETTLE, MGR, MGR_IF  # noqa: E402
 from safety_steps import call_error_name, meminfo  # noqa: E402
-from vm import StepFailed, guest_args  # noqa: E402
+from vm import StepFailed, finish, guest_args, keep_writes, save_guest_log  # noqa: E402
 
 MIB = 1 << 20
 HOG_MIB = 16
@@ -69,13 +69,6 @@ ExecStart=/usr/local/sbin/daxhp-e2e-cxl-boot-region
 [Install]
 WantedBy=sysinit.target
 """
-
-
-def persistent(vm):
-    """The install boot keeps what the guest writes."""
-    orig = vm.cmdline
-    vm.cmdline = lambda: [x.replace("cache=unsafe", "cache=writeback") for x in orig() if x != "-snapshot"]
-    return vm
 
 
 class CxlSafety:
@@ -261,8 +254,8 @@ def main():
     subprocess.run(["cp", "--sparse=always", a.image, img], check=True)
     label = a.label + ("-masked" if a.mask_early else "")
     try:
-        vm = persistent(cxl_vm(img, a.kernel, a.initrd, "", [a.overlay], workdir=a.workdir,
-                               name="cxl-install", verbose=a.verbose))
+        vm = keep_writes(cxl_vm(img, a.kernel, a.initrd, "", [a.overlay], workdir=a.workdir,
+                                name="cxl-install", verbose=a.verbose))
         sc = Scenario(vm, "patched")
         st = CxlSafety(sc, a.mask_early)
 
@@ -295,22 +288,14 @@ def main():
                 results.append(False)
                 sc.log("not ok %s - %s" % (label, e))
             finally:
-                try:
-                    if vm.proc and vm.proc.poll() is None:
-                        rc, out = vm.run("journalctl -b --no-pager -o short-monotonic -u daxhpd -u daxhp-early "
-                                         "-u daxhp-e2e-cxl-region | tail -n 300; dmesg | grep -i -E "
-                                         "'cxl|kmem|memory' | tail -n 40", 60)
-                        with open(os.path.join(a.workdir, label + ".journal.txt"), "w") as f:
-                            f.write(out)
-                except Exception:  # noqa
-                    pass
+                save_guest_log(vm, os.path.join(a.workdir, label + ".journal.txt"),
+                               "journalctl -b --no-pager -o short-monotonic -u daxhpd -u daxhp-early "
+                               "-u daxhp-e2e-cxl-region | tail -n 300; dmesg | grep -i -E "
+                               "'cxl|kmem|memory' | tail -n 40")
                 vm.poweroff()
     finally:
         os.unlink(img)
-    passed = sum(1 for r in results if r)
-    print("# logs: %s" % a.workdir)
-    print("%d passed, %d failed" % (passed, len(results) - passed))
-    sys.exit(0 if passed == len(results) else 1)
+    finish(results, a.workdir)
 
 
 if __name__ == "__main__":

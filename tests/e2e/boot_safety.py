@@ -34,7 +34,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from vm import VM, StepFailed, guest_args  # noqa: E402
+from vm import VM, StepFailed, finish, guest_args, keep_writes, save_guest_log  # noqa: E402
 from scenario import Scenario, Fail, check, SETTLE  # noqa: E402
 import safety_steps  # noqa: E402
 import safety_memmap  # noqa: E402
@@ -42,15 +42,6 @@ import safety_memmap  # noqa: E402
 # The hmem GiB is the guest's only ZONE_MOVABLE at first, so user pages of the
 # whole boot land on it: its unplug migrates them, minutes under TCG on a busy host.
 HMEM_POLICY = "[Match]\nProvider=hmem\n\n[Policy]\nState=online_movable\nOnDrift=reapply\nTimeoutSec=900\n"
-
-
-class PersistentVM(VM):
-    """A VM whose root disk keeps what the guest writes (the install boot)."""
-
-    def cmdline(self):
-        c = super().cmdline()
-        c.remove("-snapshot")
-        return [x.replace("cache=unsafe", "cache=writeback") for x in c]
 
 
 def hmem_device(sc):
@@ -106,14 +97,8 @@ def boot_outcome(sc, param, masked):
 
 
 def save_journal(vm, workdir, tag):
-    try:
-        if vm.proc and vm.proc.poll() is None:
-            rc, out = vm.run("journalctl -b --no-pager -o short-monotonic "
-                             "-u daxhpd -u daxhp-early | tail -n 300", 60)
-            with open(os.path.join(workdir, tag + ".journal.txt"), "w") as f:
-                f.write(out)
-    except Exception:  # noqa
-        pass
+    save_guest_log(vm, os.path.join(workdir, tag + ".journal.txt"),
+                   "journalctl -b --no-pager -o short-monotonic -u daxhpd -u daxhp-early | tail -n 300")
 
 
 def memmap_boot(a, img, step):
@@ -158,8 +143,8 @@ def main():
     img = os.path.join(a.workdir, "installed.img")
     subprocess.run(["cp", "--sparse=always", a.image, img], check=True)
     try:
-        vm = PersistentVM(img, a.kernel, a.initrd, "", [a.overlay], workdir=a.workdir,
-                          name="install", verbose=a.verbose)
+        vm = keep_writes(VM(img, a.kernel, a.initrd, "", [a.overlay], workdir=a.workdir,
+                            name="install", verbose=a.verbose))
         sc = Scenario(vm, "patched")
         try:
             def install_boot():
@@ -202,10 +187,7 @@ def main():
             memmap_boot(a, img, step)
     finally:
         os.unlink(img)
-    passed = sum(1 for r in results if r)
-    print("# logs: %s" % a.workdir)
-    print("%d passed, %d failed" % (passed, len(results) - passed))
-    sys.exit(0 if passed == len(results) else 1)
+    finish(results, a.workdir)
 
 
 if __name__ == "__main__":

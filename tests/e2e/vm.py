@@ -18,6 +18,7 @@ import os
 import shlex
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -299,6 +300,34 @@ class VM:
         the guest's / by guest/overlay.sh (ldconfig, catalog, daemon-reload)."""
         self.sh("mkdir -p /run/daxhp-overlay && mount -o ro %s /run/daxhp-overlay && "
                 "/run/daxhp-overlay/usr/local/sbin/daxhp-e2e-overlay %s" % (dev, dev), timeout=timeout)
+
+
+def keep_writes(vm):
+    """Boot vm from its image without -snapshot, so that what the guest writes
+    stays on the disk: the install boot of an image that later boots are made
+    from (pass a copy of the cached image, never the cache itself)."""
+    orig = vm.cmdline
+    vm.cmdline = lambda: [x.replace("cache=unsafe", "cache=writeback") for x in orig() if x != "-snapshot"]
+    return vm
+
+
+def save_guest_log(vm, path, cmd, timeout=60):
+    """Best effort, before the guest goes down: cmd's output to path on the host."""
+    try:
+        if vm.proc and vm.proc.poll() is None:
+            rc, out = vm.run(cmd, timeout)
+            with open(path, "w") as f:
+                f.write(out)
+    except Exception:  # noqa: the guest may be too short of memory to answer
+        pass
+
+
+def finish(results, workdir):
+    """The last lines every multi-boot driver prints, and its exit status."""
+    passed = sum(1 for r in results if r)
+    print("# logs: %s" % workdir)
+    print("%d passed, %d failed" % (passed, len(results) - passed))
+    sys.exit(0 if passed == len(results) else 1)
 
 
 def guest_args(ap, overlay=True):
