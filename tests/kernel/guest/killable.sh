@@ -40,10 +40,8 @@ NB=$(nblocks "$DB")
 r=$(hp_write "$DA" online_movable); check_eq "$DA online_movable" "$r" OK
 check_eq "$DB unplugged" "$(hp_state "$DB")" unplugged
 
-daxhp-util pin 640 >/tmp/kpin.out 2>&1 &
-PIN=$!
-i=0; while [ $i -lt 900 ] && ! grep -q PINNED /tmp/kpin.out; do sleep 0.1; i=$((i + 1)); done
-diag "pinned $(sed -n 's/PINNED //p' /tmp/kpin.out) pages; $DA blocks $(block_summary "$DA")"
+pin_pages 640 /tmp/kpin.out
+diag "pinned $PINNED pages; $DA blocks $(block_summary "$DA")"
 
 daxhp-util write "$(hp_attr "$DA")" unplugged >/tmp/wa.out 2>&1 &
 WA=$!

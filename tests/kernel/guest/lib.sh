@@ -148,3 +148,27 @@ agree() { # DEV -> prints "" when consistent, else a reason
 	*) echo "invalid state '$_st' (blocks $_sum)" ;;
 	esac
 }
+# pin_pages MB OUT: `daxhp-util pin MB` in the background, its output in OUT;
+# returns once it has pinned (its PINNED line) or died.  Sets PIN (its pid)
+# and PINNED (pages pinned, 0 if none); returns 1 when nothing was pinned.
+# A pinner that dies first (the OOM killer while it faults its buffer in)
+# is reported with its exit status and the kernel's OOM lines, then tried
+# once more: what the callers test is the unplug, not the pinning.
+pin_pages() {
+	for _try in 1 2; do
+		daxhp-util pin "$1" >"$2" 2>&1 &
+		PIN=$!
+		_i=0
+		while [ $_i -lt 900 ] && ! grep -q PINNED "$2" && kill -0 $PIN 2>/dev/null; do
+			sleep 0.1; _i=$((_i + 1))
+		done
+		PINNED=$(sed -n 's/PINNED //p' "$2")
+		[ -n "$PINNED" ] && return 0
+		kill -0 $PIN 2>/dev/null && kill $PIN
+		wait $PIN; _rc=$?
+		diag "pin $1 MiB (try $_try): nothing pinned after $_i polls, exit $_rc, output '$(cat "$2")';" \
+			"kernel: $(dmesg | grep -i -E 'oom|killed process|out of memory' | tail -n 3 | tr '\n' '|')"
+	done
+	PINNED=0
+	return 1
+}

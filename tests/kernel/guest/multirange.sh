@@ -68,11 +68,9 @@ for b in $(dev_blocks "$DEV"); do
 	[ "$s" -ge "${LASTR%% *}" ] || FIRST="$FIRST $b"
 done
 for b in $FIRST; do daxhp-util write $MEMSYS/memory$b/state offline >/dev/null; done
-daxhp-util pin 512 >/tmp/pin.out 2>&1 &
-PIN=$!
-i=0; while [ $i -lt 900 ] && ! grep -q PINNED /tmp/pin.out; do sleep 0.1; i=$((i + 1)); done
+pin_pages 512 /tmp/pin.out
 for b in $FIRST; do daxhp-util write $MEMSYS/memory$b/state online_movable >/dev/null; done
-np=$(sed -n 's/PINNED //p' /tmp/pin.out)
+np=$PINNED
 diag "pinned ${np:-0} pages while blocks$FIRST were offline; now $(block_summary "$DEV")"
 if [ "${np:-0}" -gt 0 ]; then
 	daxhp-util write "$(hp_attr "$DEV")" unplugged >/tmp/w.out 2>&1 & # the writer itself, not a subshell
@@ -94,7 +92,6 @@ if [ "${np:-0}" -gt 0 ]; then
 	check_eq "no block left" "$(blocks_present "$DEV")" 0
 else
 	nok "could not pin pages ($(cat /tmp/pin.out))"
-	kill $PIN; wait $PIN 2>/dev/null
 fi
 # Per-block interference on one range only, then unplug: still all-or-nothing.
 hp_write "$DEV" online_movable >/dev/null

@@ -21,10 +21,8 @@ A=$(hp_attr "$DEV")
 r=$(hp_write "$DEV" online_movable); check_eq "online_movable" "$r" OK
 
 # Fill: user pages go to ZONE_MOVABLE first, which is this device alone.
-daxhp-util pin 640 >/tmp/rpin.out 2>&1 &
-PIN=$!
-i=0; while [ $i -lt 900 ] && ! grep -q PINNED /tmp/rpin.out; do sleep 0.1; i=$((i + 1)); done
-np=$(sed -n 's/PINNED //p' /tmp/rpin.out)
+pin_pages 640 /tmp/rpin.out
+np=$PINNED
 diag "pinned ${np:-0} pages (640 MiB, one per 64 KiB); blocks $(block_summary "$DEV")"
 
 daxhp-util write "$A" unplugged >/tmp/rw.out 2>&1 & # the writer itself

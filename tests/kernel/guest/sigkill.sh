@@ -45,15 +45,12 @@ for zone in online_movable online_kernel; do
 	[ "$(hp_state "$DEV")" = "$zone" ] || { hp_write "$DEV" unplugged >/dev/null; hp_write "$DEV" "$zone" >/dev/null; }
 	for b in $HALF; do daxhp-util write $MEMSYS/memory$b/state offline >/dev/null; done
 	[ $zone = online_movable ] && MB=640 || MB=1024
-	daxhp-util pin $MB >/tmp/pin.out 2>&1 &
-	PIN=$!
-	i=0; while [ $i -lt 900 ] && ! grep -q PINNED /tmp/pin.out; do sleep 0.1; i=$((i + 1)); done
+	pin_pages $MB /tmp/pin.out
 	for b in $HALF; do daxhp-util write $MEMSYS/memory$b/state $zone >/dev/null; done
-	np=$(sed -n 's/PINNED //p' /tmp/pin.out)
+	np=$PINNED
 	diag "$zone: pinned ${np:-0} pages (${MB} MiB, one per 64 KiB), first half free: $(block_summary "$DEV")"
 	if [ "${np:-0}" -eq 0 ]; then
 		nok "$zone: could not pin pages ($(cat /tmp/pin.out))"
-		kill $PIN; wait $PIN 2>/dev/null
 		continue
 	fi
 	ok "$zone: ${np} pages pinned, state $(hp_state "$DEV")"
