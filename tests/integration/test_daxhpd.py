@@ -554,10 +554,7 @@ class TestDaxhpd(worldmod.WorldTestCase):
         w.start_daemon()
         w.wait_device('dax1.0')
         w.fk.set_delay('dax0.0', 1.0)        # an 8 s online
-        env = harness.clean_env(DBUS_SYSTEM_BUS_ADDRESS=w.bus.address)
-        import world as worldmod
-        setter = subprocess.Popen([worldmod.DAXHPCTL, 'set', 'dax0.0', 'online_movable'], env=env,
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        setter = w.ctl_start('set', 'dax0.0', 'online_movable')
         try:
             wr = w.fk.wait_inflight('dax0.0', 30)
             self.assertIsNotNone(wr, 'the daemon never wrote')
@@ -568,8 +565,7 @@ class TestDaxhpd(worldmod.WorldTestCase):
             m = w.manager()
             self.assertIsNone(wr.end, 'the step ended before the daemon answered; cannot judge')
             # a second request queues behind it instead of running in parallel
-            r2 = subprocess.Popen([worldmod.DAXHPCTL, 'set', 'dax1.0', 'online_kernel'], env=env,
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            r2 = w.ctl_start('set', 'dax1.0', 'online_kernel')
             harness.wait_for(lambda: w.device('dax1.0')['Transition'] == 'queued', 20, what='dax1.0 queued')
             self.assertGreaterEqual(w.manager()['QueueLength'], 1, m)
             w.fk.set_delay('dax0.0', 0)
@@ -587,17 +583,12 @@ class TestDaxhpd(worldmod.WorldTestCase):
         w.start_daemon()
         w.wait_device('dax1.0')
         w.fk.set_delay('dax0.0', 1.0)
-        env = harness.clean_env(DBUS_SYSTEM_BUS_ADDRESS=w.bus.address)
-        import world as worldmod
 
-        def setter(dev, state):
-            return subprocess.Popen([worldmod.DAXHPCTL, 'set', dev, state], env=env,
-                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        busy = setter('dax0.0', 'online_movable')
+        busy = w.ctl_start('set', 'dax0.0', 'online_movable')
         self.assertIsNotNone(w.fk.wait_inflight('dax0.0', 30))
-        older = setter('dax1.0', 'online_kernel')
+        older = w.ctl_start('set', 'dax1.0', 'online_kernel')
         harness.wait_for(lambda: w.device('dax1.0')['Transition'] == 'queued', 20, what='dax1.0 queued')
-        newer = setter('dax1.0', 'online_movable')
+        newer = w.ctl_start('set', 'dax1.0', 'online_movable')
         self.assertEqual(older.wait(60), 1)
         self.assertIn('org.daxhp1.Error.Superseded', older.stderr.read())
         w.fk.set_delay('dax0.0', 0)
@@ -613,13 +604,9 @@ class TestDaxhpd(worldmod.WorldTestCase):
         w.start_daemon()
         w.wait_device('dax1.0')
         w.fk.set_delay('dax0.0', 1.0)
-        env = harness.clean_env(DBUS_SYSTEM_BUS_ADDRESS=w.bus.address)
-        import world as worldmod
-        busy = subprocess.Popen([worldmod.DAXHPCTL, 'set', 'dax0.0', 'online_movable'], env=env,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        busy = w.ctl_start('set', 'dax0.0', 'online_movable')
         self.assertIsNotNone(w.fk.wait_inflight('dax0.0', 30))
-        queued = subprocess.Popen([worldmod.DAXHPCTL, 'set', 'dax1.0', 'online_kernel'], env=env,
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        queued = w.ctl_start('set', 'dax1.0', 'online_kernel')
         harness.wait_for(lambda: w.device('dax1.0')['Transition'] == 'queued', 20, what='dax1.0 queued')
         w.fk.remove_device('dax1.0')
         self.assertEqual(queued.wait(60), 1, 'the request for a vanished device must fail')
@@ -697,10 +684,7 @@ class TestDaxhpd(worldmod.WorldTestCase):
         w.fk.add_device('dax0.0', provider='hmem', state='unplugged')
         w.start_daemon()
         w.wait_device('dax0.0')
-        env = harness.clean_env(DBUS_SYSTEM_BUS_ADDRESS=w.bus.address)
-        import world as worldmod
-        mon = subprocess.Popen([worldmod.DAXHPCTL, '--json', 'monitor'], env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        mon = w.ctl_start('--json', 'monitor')
         w.monitors.append(mon)
         self.assertIn('Monitoring', mon.stderr.readline())
         w.fk.add_device('dax1.0', provider='hmem', state='unplugged')
@@ -730,7 +714,6 @@ class TestDaxhpd(worldmod.WorldTestCase):
 
     def test_explain_and_plan_show_live_state(self):
         import json
-        import world as worldmod
         w = self.world(policies={'50-movable.conf': MOVABLE_HMEM})
         w.fk.add_device('dax0.0', provider='hmem', state='offline')
         w.fk.add_device('dax1.0', provider='hmem', state='offline')
@@ -807,9 +790,7 @@ class TestDaxhpd(worldmod.WorldTestCase):
         w.wait_device('dax1.0', State='online_movable', Transition='idle')
         w.fk.set_delay('dax0.0', 20 / 8)
         w.fk.set_read_blocks('dax0.0')
-        env = harness.clean_env(DBUS_SYSTEM_BUS_ADDRESS=w.bus.address)
-        setter = subprocess.Popen([worldmod.DAXHPCTL, 'set', 'dax0.0', 'online_kernel'], env=env,
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        setter = w.ctl_start('set', 'dax0.0', 'online_kernel')
         try:
             wr = w.fk.wait_inflight('dax0.0', 30)
             self.assertIsNotNone(wr, 'the daemon never started the unplug')
@@ -851,9 +832,7 @@ class TestDaxhpd(worldmod.WorldTestCase):
         w.wait_device('dax1.0', State='online_movable', Transition='idle')
         w.fk.set_delay('dax0.0', 30 / 8)
         w.fk.set_read_blocks('dax0.0')
-        env = harness.clean_env(DBUS_SYSTEM_BUS_ADDRESS=w.bus.address)
-        setter = subprocess.Popen([worldmod.DAXHPCTL, 'set', 'dax0.0', 'unplugged'], env=env,
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        setter = w.ctl_start('set', 'dax0.0', 'unplugged')
         try:
             wr = w.fk.wait_inflight('dax0.0', 30)
             self.assertIsNotNone(wr, 'the daemon never started the unplug')
@@ -905,12 +884,9 @@ class TestDaxhpd(worldmod.WorldTestCase):
         w.start_daemon()
         w.wait_device('dax1.0')
         w.fk.set_delay('dax0.0', 1.0)
-        env = harness.clean_env(DBUS_SYSTEM_BUS_ADDRESS=w.bus.address)
-        busy = subprocess.Popen([worldmod.DAXHPCTL, 'set', 'dax0.0', 'online_movable'], env=env,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        busy = w.ctl_start('set', 'dax0.0', 'online_movable')
         self.assertIsNotNone(w.fk.wait_inflight('dax0.0', 30))
-        queued = subprocess.Popen([worldmod.DAXHPCTL, 'set', 'dax1.0', 'online_kernel'], env=env,
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        queued = w.ctl_start('set', 'dax1.0', 'online_kernel')
         harness.wait_for(lambda: w.device('dax1.0')['Transition'] == 'queued', 20, what='dax1.0 queued')
         w.kill_daemon(signal.SIGTERM)
         self.assertEqual(w.daemon.returncode, 0)
@@ -952,9 +928,7 @@ class TestDaxhpd(worldmod.WorldTestCase):
         w.start_daemon()
         w.wait_device('dax0.0')
         w.fk.set_delay('dax0.0', 0.5)
-        env = harness.clean_env(DBUS_SYSTEM_BUS_ADDRESS=w.bus.address)
-        setter = subprocess.Popen([worldmod.DAXHPCTL, 'set', 'dax0.0', 'online_movable'], env=env,
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        setter = w.ctl_start('set', 'dax0.0', 'online_movable')
         self.assertIsNotNone(w.fk.wait_inflight('dax0.0', 30))
         w.fk.remove_device('dax0.0')
         self.assertEqual(setter.wait(60), 1)
@@ -1265,9 +1239,7 @@ class TestDaxhpd(worldmod.WorldTestCase):
         w.start_daemon()
         w.wait_device('dax0.0', State='online_movable', Transition='idle')
         w.fk.set_delay('dax0.0', 0.5)
-        env = harness.clean_env(DBUS_SYSTEM_BUS_ADDRESS=w.bus.address)
-        setter = subprocess.Popen([worldmod.DAXHPCTL, 'set', 'dax0.0', 'unplugged'], env=env,
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        setter = w.ctl_start('set', 'dax0.0', 'unplugged')
         harness.wait_for(lambda: any(v == 'offline' and e == 0 for b, v, e in w.fk.block_writes), 30,
                          what='a block offlined')
         w.kill_daemon(signal.SIGTERM)
@@ -1287,14 +1259,10 @@ class TestDaxhpd(worldmod.WorldTestCase):
         w.start_daemon()
         w.wait_device('dax1.0')
         w.fk.set_delay('dax0.0', 0.4)
-        env = harness.clean_env(DBUS_SYSTEM_BUS_ADDRESS=w.bus.address)
 
-        def setter(dev, state):
-            return subprocess.Popen([worldmod.DAXHPCTL, 'set', dev, state], env=env,
-                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        busy = setter('dax0.0', 'online_movable')
+        busy = w.ctl_start('set', 'dax0.0', 'online_movable')
         self.assertIsNotNone(w.fk.wait_inflight('dax0.0', 30))
-        queued = setter('dax1.0', 'online_kernel')
+        queued = w.ctl_start('set', 'dax1.0', 'online_kernel')
         harness.wait_for(lambda: w.device('dax1.0')['Transition'] == 'queued', 20, what='dax1.0 queued')
         r = w.ctl('reset', 'dax1.0')
         self.assertEqual(r.returncode, 0, r.stderr)

@@ -151,10 +151,8 @@ class TestOperator(worldmod.WorldTestCase):
         w.fk.add_device('dax0.0', provider='hmem', state='unplugged')
         w.fk.add_device('dax1.0', provider='hmem', state='unplugged')
         w.fk.set_delay('dax1.0', 0.3)            # 8 blocks: a few seconds
-        env = harness.clean_env(DBUS_SYSTEM_BUS_ADDRESS=w.bus.address)
         # Started before the daemon: waits for it, then for its transitions.
-        waiter = subprocess.Popen([worldmod.DAXHPCTL, 'wait', '--timeout=120'], env=env,
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        waiter = w.ctl_start('wait', '--timeout=120')
         try:
             time.sleep(0.5)
             self.assertIsNone(waiter.poll(), 'wait returned before daxhpd ran')

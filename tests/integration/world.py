@@ -205,6 +205,12 @@ class World:
         env = harness.clean_env(DBUS_SYSTEM_BUS_ADDRESS=self.bus.address)
         return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
 
+    def ctl_start(self, *args):
+        """daxhpctl args in the background (a call to wait on, or to kill mid-call)."""
+        env = harness.clean_env(DBUS_SYSTEM_BUS_ADDRESS=self.bus.address)
+        return subprocess.Popen([DAXHPCTL] + list(args), env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+
     def ctl_json(self, *args):
         r = self.ctl('--json', *args)
         if r.returncode != 0:
