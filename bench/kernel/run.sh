@@ -20,11 +20,14 @@
 #
 #   bench/kernel/run.sh [--variant default|debug] [--pairs N] [--fill MIB]
 #                       [--layout dram-node|own-node]... [--kernel BZIMAGE]
-#                       [--no-arrival]
+#                       [--no-arrival] [--append 'KERNEL ARGS'] [--log-dir DIR]
+# --append adds guest kernel command line arguments (e.g. a knob of an
+# instrumented kernel); --log-dir puts the console logs elsewhere than
+# $DAXHP_CACHE/logs/bench (one log per variant and layout).
 set -uo pipefail
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 CACHE=${DAXHP_CACHE:-/var/cache/daxhp}
-VARIANT=default PAIRS=10 FILL=256 KERNEL= ARRIVAL=1
+VARIANT=default PAIRS=10 FILL=256 KERNEL= ARRIVAL=1 APPEND= LOGDIR=$CACHE/logs/bench
 LAYOUTS=()
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -34,6 +37,8 @@ while [ $# -gt 0 ]; do
 	--fill) FILL=$2; shift 2 ;;
 	--layout) LAYOUTS+=("$2"); shift 2 ;;
 	--no-arrival) ARRIVAL=0; shift ;;
+	--append) APPEND="$APPEND $2"; shift 2 ;;
+	--log-dir) LOGDIR=$2; shift 2 ;;
 	-h|--help) sed -n '3,24p' "$0"; exit 0 ;;
 	*) echo "bench/kernel/run.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
@@ -48,7 +53,8 @@ INITRD=$("$TOP/kernel/initramfs/build.sh" --bzimage "$BZ" --tests "$TOP/tests/ke
 echo "Kernel: $(sed -n 's/^kernelrelease=//p' "$(dirname "$BZ")/info" 2>/dev/null) ($VARIANT), QEMU TCG -smp 1, $(date -u +%F)"
 rc=0 RATIOS= BRATIOS=
 for layout in "${LAYOUTS[@]}"; do
-	L=$CACHE/logs/bench/$VARIANT-$layout.log
+	mkdir -p "$LOGDIR"
+	L=$LOGDIR/$VARIANT-$layout.log
 	case $layout in
 	dram-node)
 		# RAM 0-3G + 4G-11G; pmem 4G-5248M (1 GiB) and 5376M-9600M
@@ -64,7 +70,7 @@ for layout in "${LAYOUTS[@]}"; do
 	*) echo "bench: unknown layout $layout" >&2; exit 2 ;;
 	esac
 	"$TOP/kernel/qemu/run-vm.sh" --kernel "$BZ" --initrd "$INITRD" --log "$L" "${VM[@]}" \
-		--append "memhp_default_state=offline daxhp.pairs=$PAIRS daxhp.fill=$FILL daxhp.layout=$layout daxhp.arrival=$ARRIVAL" \
+		--append "memhp_default_state=offline daxhp.pairs=$PAIRS daxhp.fill=$FILL daxhp.layout=$layout daxhp.arrival=$ARRIVAL$APPEND" \
 		--test bench --timeout 5400 || rc=1
 	echo
 	echo "## $layout"
