@@ -128,6 +128,14 @@ static void collect_fields(const AuditRecord *rec, Fields *fl) {
                         fields_add(fl, "DAXHP_STEPS=%u", t->steps);
                         fields_add(fl, "DAXHP_KERNEL_CALLS=%u", t->kernel_calls);
                 }
+                if (t->has_cpu) {
+                        usec_t own = t->daemon_cpu + t->worker_cpu;
+
+                        fields_add(fl, "DAXHP_CPU_DAEMON_USEC=%" PRIu64, t->daemon_cpu);
+                        fields_add(fl, "DAXHP_CPU_WORKER_USEC=%" PRIu64, t->worker_cpu);
+                        fields_add(fl, "DAXHP_CPU_KERNEL_USEC=%" PRIu64, t->kernel_cpu);
+                        fields_add(fl, "DAXHP_CPU_OWN_USEC=%" PRIu64, own > t->kernel_cpu ? own - t->kernel_cpu : 0);
+                }
         }
         if (rec->has_files) {
                 fields_add(fl, "DAXHP_FILES_LOADED=%u", rec->files_loaded);

@@ -61,6 +61,15 @@ typedef struct AuditTimes {
         unsigned steps;
         unsigned kernel_calls;          /* sysfs writes the steps made */
         usec_t confirmed;               /* re-read shows the device where it should be */
+        /*
+         * CPU time (µs) of the daemon from the uevent (or the request) to the
+         * end, of its step worker, and of the worker inside the kernel calls:
+         * daxhpd's own share is daemon + worker - kernel.
+         */
+        bool has_cpu;
+        usec_t daemon_cpu;
+        usec_t worker_cpu;
+        usec_t kernel_cpu;
 } AuditTimes;
 
 typedef struct AuditRecord {

@@ -33,6 +33,8 @@ bool path_exists(const char *p) {
 }
 
 static KdaxCalls calls;
+/* Calls never nest: one CPU reading at the start of the running one. */
+static uint64_t call_cpu_start;
 
 const KdaxCalls *kdax_calls(void) {
         return &calls;
@@ -43,6 +45,7 @@ void kdax_calls_reset(void) {
 }
 
 uint64_t kdax_call_begin(void) {
+        call_cpu_start = cpu_usec();
         return now_usec(CLOCK_MONOTONIC);
 }
 
@@ -53,6 +56,7 @@ void kdax_call_end(uint64_t started) {
                 calls.first_start = started;
         calls.last_end = t;
         calls.total += t - started;
+        calls.cpu += cpu_usec() - call_cpu_start;
 }
 
 int kdax_write(const char *path, const char *value) {

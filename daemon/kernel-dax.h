@@ -108,6 +108,7 @@ int kdax_bind_devdax(const char *root, const char *name);
  */
 typedef struct KdaxCalls {
         uint64_t first_start, last_end, total;
+        uint64_t cpu;           /* CPU time this process spent in them (the kernel's work in our syscalls) */
         unsigned n;
 } KdaxCalls;
 

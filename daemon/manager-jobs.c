@@ -90,6 +90,7 @@ static int ops_run_step(void *userdata, const char *device, const Step *step, in
                 .first_start = c->first_start,
                 .last_end = c->last_end,
                 .total = c->total,
+                .cpu = c->cpu,
                 .n = c->n,
         };
         return r;
@@ -198,6 +199,10 @@ static void ops_job_finished(void *userdata, Job *job, JobResult result, int err
                 .steps = jt->steps,
                 .kernel_calls = jt->kernel_calls,
                 .confirmed = result == JOB_DONE ? now_usec(CLOCK_MONOTONIC) : 0,
+                .has_cpu = true,
+                .daemon_cpu = cpu_usec() - (d && d->uevent_cpu_usec > 0 ? d->uevent_cpu_usec : jt->submit_cpu),
+                .worker_cpu = jt->worker_cpu,
+                .kernel_cpu = jt->kernel_cpu,
         };
 
         if (result == JOB_REFUSED)
@@ -230,7 +235,7 @@ static void ops_job_finished(void *userdata, Job *job, JobResult result, int err
 
         if (d)
                 /* The arrival stamps belong to the first transition only. */
-                d->uevent_usec = d->matched_usec = 0;
+                d->uevent_usec = d->matched_usec = d->uevent_cpu_usec = 0;
 
         for (size_t i = 0; i < job_n_waiters(job); i++) {
                 sd_bus_message *call = job_waiter(job, i);

@@ -112,13 +112,14 @@ static void pending_drop(Manager *m, size_t i) {
         free(p);
 }
 
-static void take_in(Manager *m, const char *name, usec_t received) {
+static void take_in(Manager *m, const char *name, UeventStamp received) {
         Device *d;
 
         if (manager_add_device(m, name, &d) < 0)
                 return;
         /* Where arrival time goes: the transition's audit record starts at the "add" uevent. */
-        d->uevent_usec = received;
+        d->uevent_usec = received.mono;
+        d->uevent_cpu_usec = received.cpu;
         (void) manager_apply_device(m, d, NULL);
 }
 
@@ -126,7 +127,7 @@ static int on_arrival_timeout(sd_event_source *s, uint64_t usec, void *userdata)
         PendingArrival *p = userdata;
         Manager *m = p->manager;
         _cleanup_free_ char *name = strdup(p->name);
-        usec_t received = p->received;
+        UeventStamp received = p->received;
         ssize_t i = pending_index(m, p->name);
 
         if (i >= 0)
@@ -139,7 +140,7 @@ static int on_arrival_timeout(sd_event_source *s, uint64_t usec, void *userdata)
         return 0;
 }
 
-static int pending_add(Manager *m, const char *name, usec_t received) {
+static int pending_add(Manager *m, const char *name, UeventStamp received) {
         _cleanup_free_ PendingArrival *p = NULL;
         PendingArrival **n;
         int r;
@@ -169,7 +170,7 @@ static int pending_add(Manager *m, const char *name, usec_t received) {
         return 0;
 }
 
-static void handle_dax_event(Manager *m, const char *action, const char *name, usec_t received) {
+static void handle_dax_event(Manager *m, const char *action, const char *name, UeventStamp received) {
         Device *d = manager_get_device(m, name);
         ssize_t i = pending_index(m, name);
 
@@ -250,7 +251,7 @@ static int on_udev_event(sd_event_source *s, int fd, uint32_t revents, void *use
 
         for (unsigned i = 0; i < UDEV_EVENTS_PER_WAKEUP && m->monitor; i++) {
                 struct udev_device *dev = udev_monitor_receive_device(m->monitor);
-                usec_t received = now_usec(CLOCK_MONOTONIC);
+                UeventStamp received = { now_usec(CLOCK_MONOTONIC), cpu_usec() };
                 const char *subsystem, *action, *name;
 
                 if (!dev)

@@ -367,6 +367,8 @@ static void drain_worker(Worker *w) {
                         j->times.kernel_end = c.last_end;
                         j->times.kernel_total += c.total;
                         j->times.kernel_calls += c.n;
+                        j->times.kernel_cpu += c.cpu;
+                        j->times.worker_cpu += c.worker_cpu;
                 } else if (buf[0] == 'R' && n == 1 + (ssize_t) sizeof(int32_t)) {
                         memcpy(&a, buf + 1, sizeof(a));
                         w->busy = false;
@@ -474,9 +476,14 @@ typedef struct StepRequest {
 #define STEP_REQUEST_MAX (1 + sizeof(StepRequest) + NAME_MAX)
 
 static void worker_run(Queue *q, int fd, const StepRequest *req, const char *device) {
+        /*
+         * The worker's CPU clock started at the fork: what it used since the
+         * last step (or its start-up, for the first) belongs to this step.
+         */
+        static usec_t cpu_reported;
         char rec[1 + sizeof(int32_t)] = { 'R' }, trec[1 + sizeof(StepCalls)] = { 'T' };
         StepCalls calls = {};
-        usec_t t[2];
+        usec_t t[2], c[2];
         int32_t r;
 
         /*
@@ -487,11 +494,21 @@ static void worker_run(Queue *q, int fd, const StepRequest *req, const char *dev
         (void) signal(SIGTERM, SIG_DFL);
         (void) signal(SIGINT, SIG_DFL);
 
+        c[0] = cpu_usec();
         t[0] = now_usec(CLOCK_MONOTONIC);
         r = q->ops->run_step(q->userdata, device, &req->step, req->memmap_on_memory, &calls);
         t[1] = now_usec(CLOCK_MONOTONIC);
+        c[1] = cpu_usec();
         if (calls.n == 0)
-                calls = (StepCalls) { .first_start = t[0], .last_end = t[1], .total = t[1] - t[0], .n = 1 };
+                calls = (StepCalls) {
+                        .first_start = t[0],
+                        .last_end = t[1],
+                        .total = t[1] - t[0],
+                        .cpu = c[1] - c[0],
+                        .n = 1,
+                };
+        calls.worker_cpu = c[1] - cpu_reported;
+        cpu_reported = c[1];
         memcpy(trec + 1, &calls, sizeof(calls));
         (void) send(fd, trec, sizeof(trec), MSG_NOSIGNAL);
         memcpy(rec + 1, &r, sizeof(r));
@@ -901,6 +918,7 @@ int queue_submit(Queue *q, const char *device, const JobRequest *req, void *wait
         j->attempts_left = req->retries;
         j->from_mode = _DAX_MODE_INVALID;
         j->from_state = _DAX_STATE_INVALID;
+        j->times.submit_cpu = cpu_usec();
 
         old = find_queued(q, device);
         if (old) {

@@ -65,11 +65,16 @@ typedef struct JobRequest {
 typedef struct Queue Queue;
 typedef struct Job Job;
 
-/* The kernel calls of one step (CLOCK_MONOTONIC µs): first started, last returned, their sum. */
+/*
+ * The kernel calls of one step (CLOCK_MONOTONIC µs): first started, last
+ * returned, their sum; and CPU time (µs) in them and in the whole step.
+ */
 typedef struct StepCalls {
         usec_t first_start;
         usec_t last_end;
         usec_t total;
+        usec_t cpu;             /* the worker's CPU time inside the calls: the kernel's work */
+        usec_t worker_cpu;      /* the worker's CPU time for the whole step (set by the queue) */
         unsigned n;
 } StepCalls;
 
@@ -182,6 +187,9 @@ typedef struct JobTimes {
         usec_t kernel_total;
         unsigned steps;
         unsigned kernel_calls;          /* sysfs writes (and libdaxctl driver calls) */
+        usec_t submit_cpu;              /* the daemon's CPU clock (cpu_usec()) when the job was submitted */
+        usec_t worker_cpu;              /* CPU time of the worker for the job's steps */
+        usec_t kernel_cpu;              /* of which inside the kernel calls */
 } JobTimes;
 
 const JobTimes *job_times(const Job *j);

@@ -21,6 +21,11 @@ typedef uint64_t usec_t;
 #define USEC_PER_MSEC ((usec_t) 1000ULL)
 
 usec_t now_usec(clockid_t clock);
+/*
+ * CPU time this process has used (user + system, its own threads, not its
+ * children's): what "daxhpd's own share" of a transition is measured in.
+ */
+usec_t cpu_usec(void);
 
 /* read_one_line() comes from the policy library (policy-util.h). */
 int read_u64(const char *path, uint64_t *ret);

@@ -67,6 +67,17 @@ class TestArrival(worldmod.WorldTestCase):
         self.assertEqual(int(r['DAXHP_STEPS']), 2)
         self.assertGreater(int(r['DAXHP_KERNEL_CALLS']), 1)
         self.assertEqual(w.fk.overlaps(), [])
+        self.assert_cpu_split(r)
+
+    def assert_cpu_split(self, r):
+        """The record's CPU fields add up: own = daemon + worker - the worker's kernel calls."""
+        cpu = {k: int(r['DAXHP_CPU_%s_USEC' % k]) for k in ('DAEMON', 'WORKER', 'KERNEL', 'OWN')}
+        # the worker forked, set itself up and wrote: it used CPU, part of it in the kernel calls
+        self.assertGreater(cpu['WORKER'], 0)
+        self.assertLessEqual(cpu['KERNEL'], cpu['WORKER'])
+        # the daemon matched policy, queued, read back and logged in between
+        self.assertGreater(cpu['DAEMON'], 0)
+        self.assertEqual(cpu['OWN'], cpu['DAEMON'] + cpu['WORKER'] - cpu['KERNEL'])
 
     def test_v5_series_refuses_once_then_goes_through_unplugged(self):
         w = self.world(policies={'50-movable.conf': MOVABLE_HMEM})
