@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -210,17 +211,38 @@ int host_parse_zoneinfo(const char *text, uint64_t page_size, HostMemory *ret) {
 
 static int read_text(const char *path, char **ret) {
         _cleanup_free_ char *buf = NULL;
-        size_t size;
-        FILE *f;
+        _cleanup_close_ int fd = -EBADF;
+        size_t size = 0, alloc = 4096;  /* a node's meminfo fits: one small allocation, no mmap */
 
-        buf = malloc(HOST_TEXT_MAX);
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+        buf = malloc(alloc);
         if (!buf)
                 return -ENOMEM;
-        f = fopen(path, "re");
-        if (!f)
-                return -errno;
-        size = fread(buf, 1, HOST_TEXT_MAX - 1, f);
-        fclose(f);
+        for (;;) {
+                ssize_t n;
+
+                if (size + 1 == alloc) {
+                        char *p;
+
+                        if (alloc >= HOST_TEXT_MAX)
+                                break;
+                        alloc *= 2;
+                        p = realloc(buf, alloc);
+                        if (!p)
+                                return -ENOMEM;
+                        buf = p;
+                }
+                n = read(fd, buf + size, alloc - 1 - size);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                if (n == 0)
+                        break;
+                size += (size_t) n;
+        }
         buf[size] = '\0';
         *ret = TAKE_PTR(buf);
         return 0;

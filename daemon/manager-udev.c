@@ -246,6 +246,31 @@ static void flush_dirty(Manager *m) {
  */
 #define UDEV_EVENTS_PER_WAKEUP 1024U
 
+static int on_host_refresh(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+
+        m->host_refresh = sd_event_source_disable_unref(m->host_refresh);
+        manager_host_refresh(m);
+        return 0;
+}
+
+/*
+ * One read of the settings per burst, not per wakeup: an arrival's block
+ * events come in a dozen or more wakeups, five sysfs reads each. A step's
+ * safety check reads them again anyway, so nothing is decided on settings
+ * older than the step.
+ */
+static void schedule_host_refresh(Manager *m) {
+        int r;
+
+        if (m->host_refresh)
+                return;
+        r = sd_event_add_time_relative(m->event, &m->host_refresh, CLOCK_MONOTONIC, MANAGER_HOST_REFRESH_DELAY_USEC,
+                                       100 * USEC_PER_MSEC, on_host_refresh, m);
+        if (r < 0)
+                manager_host_refresh(m);
+}
+
 static int on_udev_event(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         Manager *m = userdata;
 
@@ -280,8 +305,8 @@ static int on_udev_event(sd_event_source *s, int fd, uint32_t revents, void *use
         flush_dirty(m);
         /* Online block counts move with block events, without a property change. */
         fleet_export_changed(m->exports);
-        /* Memory came or went: a good moment to notice changed hotplug settings (a few small reads). */
-        manager_host_refresh(m);
+        /* Memory came or went: a good moment to notice changed hotplug settings. */
+        schedule_host_refresh(m);
         return 0;
 }
 

@@ -102,6 +102,7 @@ Manager *manager_free(Manager *m) {
                 return NULL;
         m->stopping = true;
         m->stop_source = sd_event_source_disable_unref(m->stop_source);
+        m->host_refresh = sd_event_source_disable_unref(m->host_refresh);
         /* SIGKILLs a step still running: the kernel rolls it back, so stopping never changes memory. */
         m->queue = queue_free(m->queue);
         bus_auth_queries_free(m);

@@ -59,6 +59,7 @@ struct Manager {
         char *host_root;
 
         HostSettings host;              /* the kernel's hotplug settings, as read last */
+        sd_event_source *host_refresh;  /* a read of them, due after a burst of uevents */
         AgentList agents;               /* other agents that change memory state */
         SafetyVerdict refusal;          /* why the last step was refused (manager-safety.c) */
 
@@ -92,6 +93,9 @@ struct Manager {
  * add and online a large device, short enough for an unbound one to show up.
  */
 #define MANAGER_ARRIVAL_TIMEOUT_USEC (30 * USEC_PER_SEC)
+
+/* How late a hotplug settings change is noticed after the uevent that prompts the read. */
+#define MANAGER_HOST_REFRESH_DELAY_USEC (1 * USEC_PER_SEC)
 
 int manager_new(sd_event *e, const ManagerConfig *c, Manager **ret);
 Manager *manager_free(Manager *m);
