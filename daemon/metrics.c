@@ -52,20 +52,18 @@ void metrics_note_audit(Metrics *mt, const AuditRecord *rec) {
 char *metrics_escape_label(const char *s) {
         StrBuf b = {};
 
-        for (const char *p = strempty(s); *p; p++)
-                switch (*p) {
-                case '\\':
-                        strbuf_append(&b, "\\\\");
-                        break;
-                case '"':
-                        strbuf_append(&b, "\\\"");
-                        break;
-                case '\n':
-                        strbuf_append(&b, "\\n");
-                        break;
-                default:
-                        strbuf_append(&b, "%c", *p);
+        /* Plain runs in one append each: a format call per character was most of a render. */
+        for (const char *p = strempty(s); *p;) {
+                size_t n = strcspn(p, "\\\"\n");
+
+                if (n > 0) {
+                        strbuf_append(&b, "%.*s", (int) n, p);
+                        p += n;
+                        continue;
                 }
+                strbuf_append(&b, "%s", *p == '\\' ? "\\\\" : *p == '"' ? "\\\"" : "\\n");
+                p++;
+        }
         return strbuf_steal(&b);
 }
 
