@@ -132,6 +132,9 @@ static void collect_fields(const AuditRecord *rec, Fields *fl) {
                         usec_t own = t->daemon_cpu + t->worker_cpu;
 
                         fields_add(fl, "DAXHP_CPU_DAEMON_USEC=%" PRIu64, t->daemon_cpu);
+                        if (t->daemon_match_cpu > 0)
+                                fields_add(fl, "DAXHP_CPU_DAEMON_MATCH_USEC=%" PRIu64, t->daemon_match_cpu);
+                        fields_add(fl, "DAXHP_CPU_DAEMON_QUEUE_USEC=%" PRIu64, t->daemon_queue_cpu);
                         fields_add(fl, "DAXHP_CPU_WORKER_USEC=%" PRIu64, t->worker_cpu);
                         fields_add(fl, "DAXHP_CPU_KERNEL_USEC=%" PRIu64, t->kernel_cpu);
                         fields_add(fl, "DAXHP_CPU_OWN_USEC=%" PRIu64, own > t->kernel_cpu ? own - t->kernel_cpu : 0);

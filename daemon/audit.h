@@ -68,6 +68,8 @@ typedef struct AuditTimes {
          */
         bool has_cpu;
         usec_t daemon_cpu;
+        usec_t daemon_match_cpu;        /* of daemon_cpu: uevent -> policy matched (arrivals only) */
+        usec_t daemon_queue_cpu;        /* policy matched (or request) -> first step started */
         usec_t worker_cpu;
         usec_t kernel_cpu;
 } AuditTimes;

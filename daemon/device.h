@@ -44,6 +44,7 @@ typedef struct Device {
         usec_t uevent_usec;             /* CLOCK_MONOTONIC: "add" uevent received, 0 if none */
         usec_t matched_usec;            /* CLOCK_MONOTONIC: policy matched on arrival */
         usec_t uevent_cpu_usec;         /* the daemon's CPU clock (cpu_usec()) at that uevent */
+        usec_t matched_cpu_usec;        /* and when policy was matched */
         char *last_error;
         usec_t last_change_usec;        /* CLOCK_REALTIME of the last mode/state change */
 } Device;

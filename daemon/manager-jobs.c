@@ -189,6 +189,9 @@ static void ops_job_finished(void *userdata, Job *job, JobResult result, int err
         char text[512] = "";
         usec_t started = job_started_usec(job);
         const JobTimes *jt = job_times(job);
+        bool arrival = d && d->uevent_cpu_usec > 0;
+        usec_t start_cpu = arrival ? d->uevent_cpu_usec : jt->submit_cpu;
+        usec_t matched_cpu = arrival && d->matched_cpu_usec > 0 ? d->matched_cpu_usec : start_cpu;
         AuditTimes times = {
                 .uevent = d ? d->uevent_usec : 0,
                 .policy = d ? d->matched_usec : 0,
@@ -200,7 +203,9 @@ static void ops_job_finished(void *userdata, Job *job, JobResult result, int err
                 .kernel_calls = jt->kernel_calls,
                 .confirmed = result == JOB_DONE ? now_usec(CLOCK_MONOTONIC) : 0,
                 .has_cpu = true,
-                .daemon_cpu = cpu_usec() - (d && d->uevent_cpu_usec > 0 ? d->uevent_cpu_usec : jt->submit_cpu),
+                .daemon_cpu = cpu_usec() - start_cpu,
+                .daemon_match_cpu = arrival && matched_cpu > start_cpu ? matched_cpu - start_cpu : 0,
+                .daemon_queue_cpu = jt->first_step_cpu > matched_cpu ? jt->first_step_cpu - matched_cpu : 0,
                 .worker_cpu = jt->worker_cpu,
                 .kernel_cpu = jt->kernel_cpu,
         };
@@ -235,7 +240,7 @@ static void ops_job_finished(void *userdata, Job *job, JobResult result, int err
 
         if (d)
                 /* The arrival stamps belong to the first transition only. */
-                d->uevent_usec = d->matched_usec = d->uevent_cpu_usec = 0;
+                d->uevent_usec = d->matched_usec = d->uevent_cpu_usec = d->matched_cpu_usec = 0;
 
         for (size_t i = 0; i < job_n_waiters(job); i++) {
                 sd_bus_message *call = job_waiter(job, i);

@@ -235,6 +235,7 @@ int manager_add_device(Manager *m, const char *name, Device **ret) {
         if (r < 0)
                 return r;
         d->matched_usec = now_usec(CLOCK_MONOTONIC);
+        d->matched_cpu_usec = cpu_usec();
 
         r = device_insert(m, d);
         if (r < 0)

@@ -654,8 +654,10 @@ static int job_spawn_step(Job *j, const Step *step) {
 
         /* Before the step is sent: the worker's own timestamps must come after it. */
         j->step_started_usec = now_usec(CLOCK_MONOTONIC);
-        if (j->times.first_step == 0)
+        if (j->times.first_step == 0) {
                 j->times.first_step = j->step_started_usec;
+                j->times.first_step_cpu = cpu_usec();
+        }
         j->times.steps++;
 
         if (j->req.timeout_usec > 0 && j->req.timeout_usec != USEC_INFINITY) {

@@ -188,6 +188,7 @@ typedef struct JobTimes {
         unsigned steps;
         unsigned kernel_calls;          /* sysfs writes (and libdaxctl driver calls) */
         usec_t submit_cpu;              /* the daemon's CPU clock (cpu_usec()) when the job was submitted */
+        usec_t first_step_cpu;          /* and when its first step started (before a worker is forked for it) */
         usec_t worker_cpu;              /* CPU time of the worker for the job's steps */
         usec_t kernel_cpu;              /* of which inside the kernel calls */
 } JobTimes;

@@ -17,8 +17,10 @@ and each arrival's transition-finished journal record is read back:
   DAXHP_CPU_*_USEC         CPU time: daxhpd's process from the uevent to the
                            end (DAEMON), its step worker (WORKER), the worker
                            inside the kernel calls (KERNEL); OWN = DAEMON +
-                           WORKER - KERNEL (daxhpds from before these fields
-                           have none: "–")
+                           WORKER - KERNEL; DAEMON_MATCH and DAEMON_QUEUE:
+                           the daemon's up to the policy match and from there
+                           to the first step (daxhpds from before a field
+                           have none: "–" or 0)
 
 kernel = DAXHP_KERNEL_USEC; daxhpd's own wall time = (confirmed - uevent) -
 kernel, split into uevent -> first kernel call, the gaps between steps, and
@@ -51,7 +53,7 @@ from vm import VM, guest_args  # noqa: E402
 
 POLICY = "/etc/daxhp.d/50-bench.conf"
 KEYS = ("UEVENT", "POLICY", "STEP", "WRITE_START", "WRITE_END", "CONFIRMED")
-CPU_KEYS = ("OWN", "DAEMON", "WORKER", "KERNEL")
+CPU_KEYS = ("OWN", "DAEMON", "DAEMON_MATCH", "DAEMON_QUEUE", "WORKER", "KERNEL")
 BIN = "/usr/local/libexec/daxhpd"
 # Who else runs on the one vCPU during an arrival: each unit's CPU time (µs)
 # over the arrival window, from its cgroup's cpu.stat (daxhpd's includes its
@@ -148,7 +150,7 @@ class Bench:
             "fork": t["WRITE_START"] - t["STEP"],
             "between": (t["WRITE_END"] - t["WRITE_START"]) - kernel, "post": post,
             "steps": int(r["DAXHP_STEPS"]), "cpu": cpu_us,
-            "own_cpu": {k: int(r["DAXHP_CPU_%s_USEC" % k]) for k in CPU_KEYS} if "DAXHP_CPU_OWN_USEC" in r else None,
+            "own_cpu": {k: int(r.get("DAXHP_CPU_%s_USEC" % k, 0)) for k in CPU_KEYS} if "DAXHP_CPU_OWN_USEC" in r else None,
         }
 
 
@@ -233,8 +235,9 @@ def main():
     print("daxhpd's CPU time per arrival from its transition record, median [min–max] ms "
           "(own = daemon + worker - the worker's kernel calls):")
     print()
-    print("| path | daxhpd's own CPU | daemon | step worker | of which kernel calls |")
-    print("|---|---:|---:|---:|---:|")
+    print("| path | daxhpd's own CPU | daemon | daemon: uevent → policy | daemon: policy → first step "
+          "| step worker | worker: kernel calls |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
     for method in ("before", "after"):
         v = [r["own_cpu"] for r in res[method] if r["own_cpu"] is not None]
         print("| %s | %s |" % (method, " | ".join(stat([c[k] for c in v]) if v else "–" for k in CPU_KEYS)))

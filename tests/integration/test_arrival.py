@@ -78,6 +78,9 @@ class TestArrival(worldmod.WorldTestCase):
         # the daemon matched policy, queued, read back and logged in between
         self.assertGreater(cpu['DAEMON'], 0)
         self.assertEqual(cpu['OWN'], cpu['DAEMON'] + cpu['WORKER'] - cpu['KERNEL'])
+        # the daemon's phases are parts of its whole (no uevent: no match phase)
+        match = int(r.get('DAXHP_CPU_DAEMON_MATCH_USEC', 0))
+        self.assertLessEqual(match + int(r['DAXHP_CPU_DAEMON_QUEUE_USEC']), cpu['DAEMON'])
 
     def test_v5_series_refuses_once_then_goes_through_unplugged(self):
         w = self.world(policies={'50-movable.conf': MOVABLE_HMEM})

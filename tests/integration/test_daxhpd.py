@@ -1202,6 +1202,9 @@ class TestDaxhpd(worldmod.WorldTestCase):
             self.assertLessEqual(kernel, t[4] - t[3])
             # the same clock as the journal's own monotonic timestamp of the record
             self.assertLessEqual(t[5], int(r['__MONOTONIC_TIMESTAMP']) + 1)
+            # CPU time: an arrival has a match phase, and the daemon's phases are parts of its whole
+            phases = int(r['DAXHP_CPU_DAEMON_MATCH_USEC']) + int(r['DAXHP_CPU_DAEMON_QUEUE_USEC'])
+            self.assertLessEqual(phases, int(r['DAXHP_CPU_DAEMON_USEC']), r)
             print('%s arrival: policy +%d us, step +%d us, kernel %d us (%d steps), confirmed +%d us after the uevent'
                   % (dev, t[1] - t[0], t[2] - t[0], kernel, steps, t[5] - t[0]), file=sys.stderr)
         # a later transition (a D-Bus call) carries no arrival stamps
