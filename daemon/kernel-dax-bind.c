@@ -96,9 +96,21 @@ static int set_memmap_on_memory(const char *root, const char *name, int value) {
         return 0;
 }
 
-static bool use_libdaxctl(const char *root) {
-        /* libdaxctl only knows /sys (umockdev redirects that); fake trees get direct writes. */
-        return streq(root, "/sys");
+static bool driver_registered(const char *root, const char *driver) {
+        _cleanup_free_ char *p = pathf("%s/bus/dax/drivers/%s", root, driver);
+
+        return p && path_exists(p);
+}
+
+/*
+ * libdaxctl is for a driver that is not there yet: it loads the module
+ * (libkmod) before binding. With the driver registered, its bind is the same
+ * bus writes as direct_rebind(), and its context (libkmod's configuration
+ * and index, a scan of every region) is work a step then does for nothing.
+ * It only knows /sys (umockdev redirects that).
+ */
+static bool use_libdaxctl(const char *root, const char *driver) {
+        return streq(root, "/sys") && !driver_registered(root, driver);
 }
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct daxctl_ctx *, daxctl_unref);
@@ -149,6 +161,14 @@ static int direct_rebind(const char *root, const char *name, const char *from, c
         if (!bound)
                 return -ENOMEM;
         if (path_exists(bound)) {
+                /*
+                 * As libdaxctl does: out of the old driver's id table first,
+                 * or a device re-created under this name would match it
+                 * again at its probe.
+                 */
+                r = driver_write(root, from, "remove_id", name);
+                if (r < 0 && r != -ENOENT)
+                        return r;
                 r = driver_write(root, from, "unbind", name);
                 if (r < 0 && r != -ENODEV)
                         return r;
@@ -161,7 +181,7 @@ static int rebind(const char *root, const char *name, bool ram) {
         const char *from = ram ? "device_dax" : "kmem", *to = ram ? "kmem" : "device_dax";
         int r;
 
-        if (!use_libdaxctl(root))
+        if (!use_libdaxctl(root, to))
                 return direct_rebind(root, name, from, to);
 
         r = daxctl_reconfigure(name, ram);

@@ -159,7 +159,7 @@ class BlockStateFile:
 
 
 class DriverFile:
-    """/sys/bus/dax/drivers/DRV/{bind,unbind,new_id}: write-only."""
+    """/sys/bus/dax/drivers/DRV/{bind,unbind,new_id,remove_id}: write-only."""
 
     def __init__(self, fk, driver, name):
         self.fk = fk
@@ -208,7 +208,6 @@ class FakeKernel:
             os.makedirs(d, exist_ok=True)
             for f in ('bind', 'unbind', 'new_id', 'remove_id'):
                 open(os.path.join(d, f), 'a').close()
-            for f in ('bind', 'unbind', 'new_id'):
                 h = DriverFile(self, drv, f)
                 self.driver_files.append(minifuse.FileServer(os.path.join(d, f), h, mode=0o200))
         self.binds = []                      # (driver, file, device, errno)
@@ -724,6 +723,9 @@ class FakeKernel:
                 return errno.ENODEV
             devdir = os.path.join(self.sys, dev.devpath.lstrip('/'))
             link = os.path.join(devdir, 'driver')
+            if what == 'remove_id':
+                # the bus's id table is not modelled: the write only takes a name
+                return 0
             if what == 'unbind':
                 if dev.driver != driver:
                     return errno.ENODEV

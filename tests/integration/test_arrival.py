@@ -171,7 +171,8 @@ class TestArrival(worldmod.WorldTestCase):
         self.assertEqual(d['LastError'], '')
         self.assertEqual(w.fk.block_zones('dax0.0'), ['Movable'] * 4)
         self.assertEqual(self.removed_blocks('dax0.0'), [])
-        self.assertEqual([b[:2] for b in w.fk.binds if not b[3]], [('device_dax', 'unbind'), ('kmem', 'new_id')])
+        self.assertEqual([b[:2] for b in w.fk.binds if not b[3]],
+                         [('device_dax', 'remove_id'), ('device_dax', 'unbind'), ('kmem', 'new_id')])
         first = w.fk.devices['dax0.0'].phys_start
         self.assertEqual(w.fk.block_writes, [('memory%d' % (first + i), 'online_movable', 0) for i in range(4)])
         r = self.finished('dax0.0')
