@@ -276,7 +276,7 @@ static int on_udev_event(sd_event_source *s, int fd, uint32_t revents, void *use
 
         for (unsigned i = 0; i < UDEV_EVENTS_PER_WAKEUP && m->monitor; i++) {
                 struct udev_device *dev = udev_monitor_receive_device(m->monitor);
-                UeventStamp received = { now_usec(CLOCK_MONOTONIC), cpu_usec() };
+                usec_t received = now_usec(CLOCK_MONOTONIC);
                 const char *subsystem, *action, *name;
 
                 if (!dev)
@@ -289,7 +289,8 @@ static int on_udev_event(sd_event_source *s, int fd, uint32_t revents, void *use
                 if (subsystem && name && streq(subsystem, "dax") && strncmp(name, "dax", 3) == 0) {
                         /* Block events queued before this one are older: settle them first. */
                         flush_dirty(m);
-                        handle_dax_event(m, action, name, received);
+                        /* The CPU stamp is a system call: only for dax events, not every block event. */
+                        handle_dax_event(m, action, name, (UeventStamp) { received, cpu_usec() });
                 } else if (subsystem && streq(subsystem, "memory")) {
                         uint64_t block;
                         Device *d = memory_block_owner(m, name, &block);

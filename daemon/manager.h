@@ -23,13 +23,13 @@
 
 typedef struct Manager Manager;
 
-/* A dax device whose "add" uevent came, waiting for its driver's probe to end (manager-udev.c). */
 /* When a uevent was received: CLOCK_MONOTONIC, and the daemon's CPU clock then (cpu_usec()). */
 typedef struct UeventStamp {
         usec_t mono;
         usec_t cpu;
 } UeventStamp;
 
+/* A dax device whose "add" uevent came, waiting for its driver's probe to end (manager-udev.c). */
 typedef struct PendingArrival {
         Manager *manager;
         char *name;

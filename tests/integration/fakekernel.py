@@ -193,6 +193,7 @@ class FakeKernel:
         self.next_phys = 32                  # memory above 4 GiB
         self.online_reports = online_reports
         self.hotplug_direct_online = hotplug_direct_online
+        self.remove_id_errno = 0             # what a driver's remove_id write returns
         self.send_uevents = True
         self.cond = threading.Condition(self.lock)
         mem = os.path.join(self.sys, 'devices/system/memory')
@@ -725,7 +726,7 @@ class FakeKernel:
             link = os.path.join(devdir, 'driver')
             if what == 'remove_id':
                 # the bus's id table is not modelled: the write only takes a name
-                return 0
+                return self.remove_id_errno
             if what == 'unbind':
                 if dev.driver != driver:
                     return errno.ENODEV

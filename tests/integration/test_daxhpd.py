@@ -247,6 +247,20 @@ class TestDaxhpd(worldmod.WorldTestCase):
                          [('device_dax', 'remove_id'), ('device_dax', 'unbind'), ('kmem', 'new_id')], w.fk.binds)
         self.assertNoOverlap()
 
+    def test_bind_refused_at_remove_id_changes_nothing(self):
+        # The first bus write of a driver change fails: the device stays bound
+        # where it was, the error is reported, nothing else was written.
+        w = self.world(policies={'50-movable.conf': MOVABLE_HMEM})
+        w.fk.remove_id_errno = errno.EINVAL
+        w.fk.add_device('dax0.0', provider='hmem', mode='devdax')
+        w.start_daemon()
+        harness.wait_for(lambda: (w.devices().get('dax0.0') or {}).get('LastError'), 20,
+                         what='the failed bind reported')
+        d = w.wait_device('dax0.0', Transition='idle')
+        self.assertEqual((d['Mode'], w.fk.mode('dax0.0')), ('devdax', 'devdax'))
+        self.assertIn('Invalid argument', d['LastError'])
+        self.assertEqual({b[:2] for b in w.fk.binds}, {('device_dax', 'remove_id')}, w.fk.binds)
+
     def test_system_ram_device_back_to_devdax_by_policy(self):
         w = self.world(policies={'50-devdax.conf': '[Match]\nProvider=hmem\n\n[Policy]\nState=devdax\n'})
         w.fk.add_device('dax0.0', provider='hmem', state='online_movable')
