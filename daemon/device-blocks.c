@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
 #include <errno.h>
-#include <inttypes.h>
 #include <stdlib.h>
 
 #include "device-blocks.h"
@@ -28,18 +27,10 @@ static int64_t census_index(const Device *d, uint64_t block) {
         return -1;
 }
 
-static bool block_reads_online(const Device *d, uint64_t block) {
-        _cleanup_free_ char *p = pathf("%s/devices/system/memory/memory%" PRIu64 "/state",
-                                       d->manager->sysfs_root, block);
-        _cleanup_free_ char *v = NULL;
-
-        /* A missing block is unplugged, not an error. */
-        return p && read_one_line(p, &v) >= 0 && streq(v, "online");
-}
-
-int device_blocks_read(Device *d) {
+/* No file is read: kdax_read() saw each present block's state. */
+int device_blocks_rebuild(Device *d) {
         BlockCensus c = {};
-        uint64_t total = 0, k = 0;
+        uint64_t total = 0;
 
         for (size_t i = 0; i < d->status.n_spans; i++)
                 total += d->status.spans[i].end - d->status.spans[i].first;
@@ -49,12 +40,14 @@ int device_blocks_read(Device *d) {
         if (!c.online)
                 return -ENOMEM;
         c.n_total = (uint32_t) total;
-        for (size_t i = 0; i < d->status.n_spans; i++)
-                for (uint64_t b = d->status.spans[i].first; b < d->status.spans[i].end; b++, k++)
-                        if (block_reads_online(d, b)) {
-                                c.online[k] = 1;
-                                c.n_online++;
-                        }
+        for (size_t i = 0; i < d->status.n_blocks; i++) {
+                int64_t k = census_index(d, d->status.blocks[i]);
+
+                if (k >= 0 && d->status.online[i] && !c.online[k]) {
+                        c.online[k] = 1;
+                        c.n_online++;
+                }
+        }
         block_census_done(&d->blocks);
         d->blocks = c;
         return 0;

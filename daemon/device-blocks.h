@@ -23,8 +23,8 @@ typedef struct BlockCensus {
 
 void block_census_done(BlockCensus *c);
 
-/* Reads every covered block's state: the device's spans must be current. */
-int device_blocks_read(Device *d);
+/* The census from the device's last read (d->status): which covered blocks are online. */
+int device_blocks_rebuild(Device *d);
 
 /*
  * A uevent of memory block `block`, which the device covers. Returns true if

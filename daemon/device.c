@@ -78,7 +78,7 @@ int device_refresh(Device *d) {
 
         dax_status_done(&d->status);
         d->status = n;
-        r = device_blocks_read(d);
+        r = device_blocks_rebuild(d);
         if (r < 0)
                 return r;
         return changed;

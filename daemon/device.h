@@ -41,6 +41,7 @@ typedef struct Device {
 
         Transition transition;
         bool dirty;                     /* block events arrived; re-read after the burst */
+        bool announce;                  /* changed since its last PropertiesChanged (manager_announce) */
         usec_t uevent_usec;             /* CLOCK_MONOTONIC: "add" uevent received, 0 if none */
         usec_t matched_usec;            /* CLOCK_MONOTONIC: policy matched on arrival */
         usec_t uevent_cpu_usec;         /* the daemon's CPU clock (cpu_usec()) at that uevent */

@@ -248,7 +248,7 @@ static int read_text(const char *path, char **ret) {
         return 0;
 }
 
-int host_memory_read(const char *proc_root, HostMemory *ret) {
+int host_memory_read(const char *proc_root, bool zones, HostMemory *ret) {
         _cleanup_free_ char *mi = strjoin_path(proc_root, "meminfo"), *zi = strjoin_path(proc_root, "zoneinfo");
         _cleanup_free_ char *text = NULL, *ztext = NULL;
         long ps = sysconf(_SC_PAGESIZE);
@@ -263,7 +263,7 @@ int host_memory_read(const char *proc_root, HostMemory *ret) {
         r = host_parse_meminfo(text, &m);
         if (r < 0)
                 return r;
-        r = read_text(zi, &ztext);
+        r = zones ? read_text(zi, &ztext) : -ENODATA;
         if (r >= 0)
                 r = host_parse_zoneinfo(ztext, ps > 0 ? (uint64_t) ps : 4096, &m);
         if (r < 0)

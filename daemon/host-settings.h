@@ -47,8 +47,12 @@ typedef struct HostMemory {
         uint64_t movable, kernel;               /* /proc/zoneinfo present pages in bytes: ZONE_MOVABLE, the rest */
 } HostMemory;
 
-/* From <proc_root>/meminfo and <proc_root>/zoneinfo (zone sizes 0 when zoneinfo is unreadable). */
-int host_memory_read(const char *proc_root, HostMemory *ret);
+/*
+ * From <proc_root>/meminfo and, with zones, <proc_root>/zoneinfo (zone sizes
+ * 0 without, or when it is unreadable): the kernel builds zoneinfo's many
+ * lines afresh on each read, so only the zone-ratio check asks for it.
+ */
+int host_memory_read(const char *proc_root, bool zones, HostMemory *ret);
 
 /* Parsers, for the unit tests. */
 int host_parse_meminfo(const char *text, HostMemory *ret);

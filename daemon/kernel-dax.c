@@ -22,6 +22,7 @@ void dax_status_done(DaxStatus *s) {
         free(s->region);
         free(s->provider);
         free(s->blocks);
+        free(s->online);
         free(s->spans);
         *s = (DaxStatus) { .target_node = -1, .mode = _DAX_MODE_INVALID, .state = _DAX_STATE_INVALID };
 }
@@ -148,41 +149,30 @@ static uint64_t read_phys_start(const char *devdir) {
         return 0;
 }
 
-/* Also blocks that do not exist yet: a block's uevent must find its device. */
+/*
+ * The memory blocks kmem adds for [start, end): it aligns each range inwards
+ * to whole blocks. Blocks that do not exist yet count too: a block's uevent
+ * must find its device.
+ */
 static int add_block_span(DaxStatus *s, uint64_t start, uint64_t end, uint64_t bs) {
-        DaxBlockSpan *n = realloc(s->spans, sizeof(DaxBlockSpan) * (s->n_spans + 1));
+        DaxBlockSpan *n;
+        uint64_t first = (start + bs - 1) / bs, last = end / bs;
 
+        if (last <= first)
+                return 0;
+        n = realloc(s->spans, sizeof(DaxBlockSpan) * (s->n_spans + 1));
         if (!n)
                 return -ENOMEM;
-        n[s->n_spans++] = (DaxBlockSpan) { .first = start / bs, .end = (end + bs - 1) / bs };
+        n[s->n_spans++] = (DaxBlockSpan) { .first = first, .end = last };
         s->spans = n;
         return 0;
 }
 
-static int add_block_range(const char *root, uint64_t start, uint64_t end, uint64_t bs,
-                           unsigned **blocks, size_t *n) {
-        for (uint64_t b = start / bs; b * bs < end; b++) {
-                _cleanup_free_ char *p = pathf("%s/devices/system/memory/memory%" PRIu64, root, b);
-                unsigned *nb;
-
-                if (!p)
-                        return -ENOMEM;
-                /* Unplugged devices have no blocks at all; only count what exists. */
-                if (!path_exists(p))
-                        continue;
-                nb = realloc(*blocks, sizeof(unsigned) * (*n + 1));
-                if (!nb)
-                        return -ENOMEM;
-                nb[(*n)++] = (unsigned) b;
-                *blocks = nb;
-        }
-        return 0;
-}
-
-static int read_blocks(const char *root, const char *devdir, uint64_t size, DaxStatus *s) {
+static int read_spans(const char *root, const char *devdir, DaxStatus *s) {
         _cleanup_free_ char *bsp = pathf("%s/devices/system/memory/block_size_bytes", root);
         _cleanup_free_ char *bss = NULL;
         uint64_t bs, start, end;
+        bool mapped = false;
         int r;
 
         if (!bsp)
@@ -202,78 +192,150 @@ static int read_blocks(const char *root, const char *devdir, uint64_t size, DaxS
                 if (!ps || !pe)
                         return -ENOMEM;
                 if (read_u64(ps, &start) < 0 || read_u64(pe, &end) < 0) {
-                        if (i > 0)
-                                return 0;
+                        mapped = i > 0;
                         break;
                 }
                 r = add_block_span(s, start, end + 1, bs);
-                if (r >= 0)
-                        r = add_block_range(root, start, end + 1, bs, &s->blocks, &s->n_blocks);
                 if (r < 0)
                         return r;
         }
+        /* Static regions have no mappings, one range: resource + size. */
+        if (!mapped && s->phys_start != 0)
+                return add_block_span(s, s->phys_start, s->phys_start + s->size, bs);
+        return 0;
+}
 
-        /* Static regions have one range: resource + size. */
-        _cleanup_free_ char *pr = pathf("%s/resource", devdir);
-        if (!pr)
+static int add_block(DaxStatus *s, unsigned b, bool online) {
+        unsigned *nb = realloc(s->blocks, sizeof(unsigned) * (s->n_blocks + 1));
+        uint8_t *no;
+
+        if (!nb)
                 return -ENOMEM;
-        if (read_u64(pr, &start) < 0)
-                return 0;
-        r = add_block_span(s, start, start + size, bs);
-        if (r < 0)
-                return r;
-        return add_block_range(root, start, start + size, bs, &s->blocks, &s->n_blocks);
+        s->blocks = nb;
+        no = realloc(s->online, s->n_blocks + 1);
+        if (!no)
+                return -ENOMEM;
+        s->online = no;
+        s->blocks[s->n_blocks] = b;
+        s->online[s->n_blocks++] = online;
+        return 0;
 }
 
-/* One block's state; a fake tree may hold the written value itself. */
-static DaxState read_block_state(const char *root, unsigned b) {
+/* One block's state; -ENOENT when the block does not exist. A fake tree may hold the written value itself. */
+static int read_block(const char *root, unsigned b, DaxState *ret) {
         _cleanup_free_ char *p = pathf("%s/devices/system/memory/memory%u/state", root, b);
-        _cleanup_free_ char *z = pathf("%s/devices/system/memory/memory%u/valid_zones", root, b);
-        _cleanup_free_ char *v = NULL, *zones = NULL;
+        _cleanup_free_ char *z = NULL, *v = NULL, *zones = NULL;
+        int r;
 
-        if (!p || !z || read_one_line(p, &v) < 0)
-                return _DAX_STATE_INVALID;
-        if (streq(v, "offline") || streq(v, "going-offline"))
-                return DAX_STATE_OFFLINE;
-        if (!streq(v, "online"))
-                return dax_state_from_string(v);
-        /* An online block's valid_zones names the one zone it is in. */
-        if (read_one_line(z, &zones) < 0)
-                return DAX_STATE_ONLINE;
-        return strncmp(zones, "Movable", 7) == 0 ? DAX_STATE_ONLINE_MOVABLE : DAX_STATE_ONLINE_KERNEL;
-}
-
-/* What the blocks add up to: any offline block makes the device offline. */
-static DaxState aggregate_blocks(const char *root, const unsigned *blocks, size_t n) {
-        DaxState agg = _DAX_STATE_INVALID;
-
-        if (n == 0)
-                return DAX_STATE_UNPLUGGED;
-        for (size_t i = 0; i < n; i++) {
-                DaxState s = read_block_state(root, blocks[i]);
-
-                if (s < 0 || s == DAX_STATE_OFFLINE || s == DAX_STATE_UNPLUGGED)
-                        return DAX_STATE_OFFLINE;
-                if (agg < 0)
-                        agg = s;
-                else if (agg != s)
-                        /* Mixed zones: online, but not one type the planner can keep. */
-                        agg = DAX_STATE_ONLINE;
+        if (!p)
+                return -ENOMEM;
+        r = read_one_line(p, &v);
+        if (r == -ENOENT)
+                return r;
+        if (r < 0)
+                *ret = _DAX_STATE_INVALID;
+        else if (streq(v, "offline") || streq(v, "going-offline"))
+                *ret = DAX_STATE_OFFLINE;
+        else if (!streq(v, "online"))
+                *ret = dax_state_from_string(v);
+        else {
+                /* An online block's valid_zones names the one zone it is in. */
+                z = pathf("%s/devices/system/memory/memory%u/valid_zones", root, b);
+                if (!z || read_one_line(z, &zones) < 0)
+                        *ret = DAX_STATE_ONLINE;
+                else
+                        *ret = strncmp(zones, "Movable", 7) == 0 ? DAX_STATE_ONLINE_MOVABLE
+                                                                 : DAX_STATE_ONLINE_KERNEL;
         }
-        return agg;
+        return 0;
 }
 
-static DaxState read_attr_state(const char *devdir, DaxAttr attr) {
-        _cleanup_free_ char *p = pathf("%s/%s", devdir, attr == DAX_ATTR_HOTPLUG ? "hotplug" : "state");
-        _cleanup_free_ char *v = NULL;
+static DaxState read_block_state(const char *root, unsigned b) {
+        DaxState s;
 
-        if (!p || read_one_line(p, &v) < 0)
-                return _DAX_STATE_INVALID;
-        return dax_state_from_string(v);
+        return read_block(root, b, &s) < 0 ? _DAX_STATE_INVALID : s;
 }
 
 /*
- * The device's state as the planner must see it.
+ * Every block of the spans, one read each; what they add up to goes to *ret:
+ * any offline (or unreadable) block makes the device offline, none present
+ * unplugged, a mix of zones "online".
+ */
+static int read_blocks(const char *root, DaxStatus *s, DaxState *ret) {
+        DaxState agg = DAX_STATE_UNPLUGGED;
+        bool offline = false;
+        int r;
+
+        for (size_t i = 0; i < s->n_spans; i++)
+                for (uint64_t b = s->spans[i].first; b < s->spans[i].end; b++) {
+                        DaxState st;
+
+                        r = read_block(root, (unsigned) b, &st);
+                        if (r == -ENOENT)
+                                continue;
+                        if (r < 0)
+                                return r;
+                        r = add_block(s, (unsigned) b, dax_state_is_online(st));
+                        if (r < 0)
+                                return r;
+                        if (!dax_state_is_online(st))
+                                offline = true;
+                        else if (agg == DAX_STATE_UNPLUGGED)
+                                agg = st;
+                        else if (agg != st)
+                                agg = DAX_STATE_ONLINE;
+                }
+        *ret = offline ? DAX_STATE_OFFLINE : agg;
+        return 0;
+}
+
+/*
+ * This series' `hotplug` reading "unplugged" or an online state says it for
+ * every block: no block file needs reading. kmem adds a range whole or not
+ * at all, so one block tells whether its range is there.
+ */
+static int blocks_from_attr(const char *root, DaxStatus *s) {
+        for (size_t i = 0; i < s->n_spans && s->state != DAX_STATE_UNPLUGGED; i++) {
+                _cleanup_free_ char *p = pathf("%s/devices/system/memory/memory%" PRIu64, root, s->spans[i].first);
+
+                if (!p)
+                        return -ENOMEM;
+                if (!path_exists(p))
+                        continue;
+                for (uint64_t b = s->spans[i].first; b < s->spans[i].end; b++) {
+                        int r = add_block(s, (unsigned) b, true);
+
+                        if (r < 0)
+                                return r;
+                }
+        }
+        return 0;
+}
+
+/* The whole-device attribute the kernel has, and what it reads. */
+static DaxAttr read_attr(const char *devdir, DaxState *ret) {
+        static const DaxAttr attrs[] = { DAX_ATTR_HOTPLUG, DAX_ATTR_STATE };
+
+        *ret = _DAX_STATE_INVALID;
+        /* Prefer our series' name; a kernel carrying both is the same ABI anyway. */
+        for (size_t i = 0; i < ELEMENTSOF(attrs); i++) {
+                _cleanup_free_ char *p = pathf("%s/%s", devdir, attrs[i] == DAX_ATTR_HOTPLUG ? "hotplug" : "state");
+                _cleanup_free_ char *v = NULL;
+                int r;
+
+                if (!p)
+                        return DAX_ATTR_UNKNOWN;
+                r = read_one_line(p, &v);
+                if (r == -ENOENT)
+                        continue;
+                *ret = r < 0 ? _DAX_STATE_INVALID : dax_state_from_string(v);
+                return attrs[i];
+        }
+        return DAX_ATTR_NONE;
+}
+
+/*
+ * The device's state and memory blocks, as the planner must see them.
  *
  * This series' `hotplug` is computed from the blocks on every read: it is the
  * truth. Mainline 7.3's `state` is the last value written to it (or the
@@ -284,21 +346,28 @@ static DaxState read_attr_state(const char *devdir, DaxAttr attr) {
  * "online" (kernel's zone choice), which the kernel then reports as "online"
  * and which a policy asking for "online" must match exactly.
  */
-static DaxState device_state(const char *root, const char *devdir, const DaxStatus *s) {
-        DaxState blocks, attr;
+static int read_system_ram(const char *root, const char *devdir, DaxStatus *s) {
+        DaxState attr, blocks;
+        int r;
 
-        switch (s->attr) {
-        case DAX_ATTR_HOTPLUG:
-                return read_attr_state(devdir, s->attr);
-        case DAX_ATTR_STATE:
-                blocks = aggregate_blocks(root, s->blocks, s->n_blocks);
-                attr = read_attr_state(devdir, s->attr);
-                if (dax_state_is_online(blocks) && attr == DAX_STATE_ONLINE)
-                        return DAX_STATE_ONLINE;
-                return blocks;
-        default:
-                return aggregate_blocks(root, s->blocks, s->n_blocks);
+        r = read_spans(root, devdir, s);
+        if (r < 0)
+                return r;
+        s->attr = read_attr(devdir, &attr);
+        if (s->attr == DAX_ATTR_HOTPLUG && (attr == DAX_STATE_UNPLUGGED || dax_state_is_online(attr))) {
+                s->state = attr;
+                return blocks_from_attr(root, s);
         }
+        r = read_blocks(root, s, &blocks);
+        if (r < 0)
+                return r;
+        if (s->attr == DAX_ATTR_HOTPLUG)
+                s->state = attr;
+        else if (s->attr == DAX_ATTR_STATE && dax_state_is_online(blocks) && attr == DAX_STATE_ONLINE)
+                s->state = DAX_STATE_ONLINE;
+        else
+                s->state = blocks;
+        return 0;
 }
 
 int kdax_read(const char *root, const char *name, DaxStatus *ret) {
@@ -351,13 +420,11 @@ int kdax_read_again(const char *root, const char *name, const DaxStatus *prev, D
         s.attr = DAX_ATTR_UNKNOWN;
 
         if (s.mode == DAX_MODE_SYSTEM_RAM) {
-                r = read_blocks(root, devdir, s.size, &s);
+                r = read_system_ram(root, devdir, &s);
                 if (r < 0) {
                         dax_status_done(&s);
                         return r;
                 }
-                s.attr = kdax_detect_attr(root, name);
-                s.state = device_state(root, devdir, &s);
         }
 
         *ret = s;

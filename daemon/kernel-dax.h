@@ -11,7 +11,8 @@
  * O_TRUNC, then read back, because only the read-back says what happened.
  * Without one, memory blocks are changed one by one and undone on failure.
  *
- * Reading: `hotplug` is computed from the memory blocks; 7.3's `state` is
+ * Reading: `hotplug` is computed from the memory blocks, so when it reads
+ * "unplugged" or an online state no block file is read; 7.3's `state` is
  * only the last value written, stale after per-block changes, so there the
  * blocks decide (DaxStatus.state) and `state` only tells "online" apart.
  */
@@ -38,9 +39,10 @@ typedef struct DaxStatus {
         DaxMode mode;
         DaxState state;                 /* valid only in system-ram mode; see above for 7.3 */
         DaxAttr attr;
-        unsigned *blocks;               /* memoryN numbers of the device, system-ram only */
+        unsigned *blocks;               /* memoryN numbers of the device present, system-ram only */
+        uint8_t *online;                /* per entry of blocks: 1 when that block is online */
         size_t n_blocks;
-        DaxBlockSpan *spans;            /* block numbers its ranges cover, present or not */
+        DaxBlockSpan *spans;            /* blocks kmem adds for its ranges, present or not */
         size_t n_spans;
 } DaxStatus;
 

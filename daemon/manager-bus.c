@@ -196,6 +196,40 @@ int manager_bus_send_changed(Manager *m, const char *property) {
         return sd_bus_emit_properties_changed(m->bus, MANAGER_PATH, MANAGER_INTERFACE, property, NULL);
 }
 
+static int on_announce(sd_event_source *s, void *userdata) {
+        Manager *m = userdata;
+        unsigned n = queue_length(m->queue);
+
+        m->announce = sd_event_source_disable_unref(m->announce);
+        for (size_t i = 0; i < m->n_devices; i++)
+                if (m->devices[i]->announce) {
+                        m->devices[i]->announce = false;
+                        (void) device_bus_send_changed(m->devices[i]);
+                }
+        if (n != m->queue_length_announced) {
+                m->queue_length_announced = n;
+                (void) manager_bus_send_changed(m, "QueueLength");
+                (void) sd_notifyf(false, "STATUS=Managing %zu dax devices, %u transitions queued.",
+                                  m->n_devices, n);
+        }
+        return 0;
+}
+
+void manager_announce(Manager *m) {
+        int r;
+
+        if (m->announce)
+                return;
+        r = sd_event_add_defer(m->event, &m->announce, on_announce, m);
+        if (r >= 0)
+                r = sd_event_source_set_priority(m->announce, SD_EVENT_PRIORITY_IDLE);
+        if (r < 0) {
+                /* Late is fine, lost is not: announce now. */
+                m->announce = sd_event_source_disable_unref(m->announce);
+                (void) on_announce(NULL, m);
+        }
+}
+
 int manager_bus_connect(Manager *m) {
         int r;
 

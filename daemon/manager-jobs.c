@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
-#include <systemd/sd-daemon.h>
 
 #include "log.h"
 #include "manager.h"
@@ -99,7 +98,7 @@ static int ops_run_step(void *userdata, const char *device, const Step *step, in
 static int ops_check_step(void *userdata, Job *job, const Step *step, DaxMode mode, DaxState state) {
         Manager *m = userdata;
 
-        return manager_check_step(m, job_device(job), step, mode, state, job_request(job));
+        return manager_check_step(m, job_device(job), step, mode, state, job_request(job), job_started_usec(job));
 }
 
 static void ops_step_started(void *userdata, Job *job, const Step *step) {
@@ -131,7 +130,6 @@ static void ops_step_finished(void *userdata, Job *job, const Step *step, int er
 static void ops_device_changed(void *userdata, const char *device) {
         Manager *m = userdata;
         Device *d = manager_get_device(m, device);
-        unsigned n = queue_length(m->queue);
 
         if (d) {
                 Transition t = queue_device_transition(m->queue, device);
@@ -141,12 +139,8 @@ static void ops_device_changed(void *userdata, const char *device) {
                         manager_device_changed(m, d);
                 }
         }
-        if (n != m->queue_length_announced) {
-                m->queue_length_announced = n;
-                (void) manager_bus_send_changed(m, "QueueLength");
-                (void) sd_notifyf(false, "STATUS=Managing %zu dax devices, %u transitions queued.",
-                                  m->n_devices, n);
-        }
+        /* The queue length, if it changed. */
+        manager_announce(m);
 }
 
 static void reply(sd_bus_message *call, JobResult result, int error, const char *device, const char *text,

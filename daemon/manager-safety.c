@@ -82,6 +82,7 @@ int manager_safety_start(Manager *m) {
         r = host_settings_read(m->sysfs_root, &m->host);
         if (r < 0)
                 return log_error_errno(r, "Cannot read the kernel's hotplug settings: %m");
+        m->host_read_usec = now_usec(CLOCK_MONOTONIC);
         log_info("Kernel hotplug settings: auto_online_blocks=%s online_policy=%s auto_movable_ratio=%d "
                  "memmap_on_memory=%s demotion_enabled=%s.",
                  m->host.auto_online_blocks ?: "?", m->host.online_policy ?: "?", m->host.auto_movable_ratio,
@@ -115,6 +116,7 @@ void manager_host_refresh(Manager *m) {
 
         if (host_settings_read(m->sysfs_root, &now) < 0)
                 return;
+        m->host_read_usec = now_usec(CLOCK_MONOTONIC);
         if (!host_settings_diff(&m->host, &now, changed, sizeof(changed))) {
                 host_settings_done(&now);
                 return;
@@ -241,27 +243,37 @@ static bool takes_memory_away(const Step *step, DaxMode mode, DaxState state) {
 }
 
 int manager_check_step(Manager *m, const char *device, const Step *step, DaxMode mode, DaxState state,
-                       const JobRequest *req) {
+                       const JobRequest *req, usec_t job_started) {
         _cleanup_free_ char *proc = proc_root(m);
         Device *d = manager_get_device(m, device);
-        bool force = req->force, fits = true;
+        bool force = req->force, fits = true, memmap, ratio, unplug;
         HostMemory mem;
 
         m->refusal = (SafetyVerdict) { .check = SAFETY_OK };
         if (!d || !proc)
                 return 0;
-        /* The settings may have changed since the last uevent; one read is cheap. */
-        manager_host_refresh(m);
-        if (host_memory_read(proc, &mem) < 0) {
+        memmap = plugs_memory(step, mode, state, req);
+        ratio = !force && step->kind == STEP_SET_STATE && step->state == DAX_STATE_ONLINE_MOVABLE;
+        unplug = !force && takes_memory_away(step, mode, state);
+        if (!memmap && !ratio && !unplug)
+                return 0;
+        /*
+         * No uevent tells of a settings change: read them for each new job.
+         * Its later steps, ~100 ms apart, use that read; a write in between
+         * races the check as one right after any read would.
+         */
+        if (m->host_read_usec < job_started)
+                manager_host_refresh(m);
+        if (host_memory_read(proc, ratio, &mem) < 0) {
                 log_debug("%s: cannot read %s/meminfo, skipping the safety checks.", device, proc);
                 return 0;
         }
 
-        if (plugs_memory(step, mode, state, req))
+        if (memmap)
                 fits = safety_check_memmap(&mem, d->status.size, memmap_on_device(m, d, req), &m->refusal);
-        if (fits && !force && step->kind == STEP_SET_STATE && step->state == DAX_STATE_ONLINE_MOVABLE)
+        if (fits && ratio)
                 fits = safety_check_zone_ratio(&mem, d->status.size, ratio_limit(m, req), &m->refusal);
-        if (fits && !force && takes_memory_away(step, mode, state)) {
+        if (fits && unplug) {
                 uint64_t used, free_;
 
                 manager_device_usage(m, d, &used, &free_);
@@ -484,7 +496,7 @@ static int method_check(sd_bus_message *msg, void *userdata, sd_bus_error *error
         if (!proc)
                 return -ENOMEM;
         manager_host_refresh(m);
-        have_mem = host_memory_read(proc, &mem) >= 0;
+        have_mem = host_memory_read(proc, true, &mem) >= 0;
         r = boot_online_read(m->sysfs_root, m->host_root, m->host.auto_online_blocks, &boot);
         if (r < 0)
                 return r;

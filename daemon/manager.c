@@ -103,6 +103,7 @@ Manager *manager_free(Manager *m) {
         m->stopping = true;
         m->stop_source = sd_event_source_disable_unref(m->stop_source);
         m->host_refresh = sd_event_source_disable_unref(m->host_refresh);
+        m->announce = sd_event_source_disable_unref(m->announce);
         /* SIGKILLs a step still running: the kernel rolls it back, so stopping never changes memory. */
         m->queue = queue_free(m->queue);
         bus_auth_queries_free(m);
@@ -421,6 +422,7 @@ int manager_apply_device_full(Manager *m, Device *d, sd_bus_message *waiter, boo
 }
 
 void manager_device_changed(Manager *m, Device *d) {
-        (void) device_bus_send_changed(d);
+        d->announce = true;
+        manager_announce(m);
         fleet_export_changed(m->exports);
 }

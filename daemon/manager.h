@@ -59,6 +59,7 @@ struct Manager {
         char *host_root;
 
         HostSettings host;              /* the kernel's hotplug settings, as read last */
+        uint64_t host_read_usec;        /* CLOCK_MONOTONIC of that read */
         sd_event_source *host_refresh;  /* a read of them, due after a burst of uevents */
         AgentList agents;               /* other agents that change memory state */
         SafetyVerdict refusal;          /* why the last step was refused (manager-safety.c) */
@@ -76,6 +77,7 @@ struct Manager {
         DaxAttr kernel_attr;            /* what kmem-bound devices showed last */
         bool no_direct_online;          /* `hotplug` refused offline → online type in one write */
         unsigned queue_length_announced;
+        sd_event_source *announce;      /* the PropertiesChanged due once this burst of work is done */
         bool stopping;
         sd_event_source *stop_source;
         AuthQuery *auth_queries;        /* calls held while polkit decides (bus-auth.c) */
@@ -159,9 +161,11 @@ void manager_host_refresh(Manager *m);
 /*
  * Before a step: 0 to go ahead, -EPERM when a safety check refuses it
  * (m->refusal says why, audited). force skips the checks that yield to it.
+ * Reads only what the checks for this step need; the settings once per job
+ * (unless read since job_started).
  */
 int manager_check_step(Manager *m, const char *device, const Step *step, DaxMode mode, DaxState state,
-                       const JobRequest *req);
+                       const JobRequest *req, usec_t job_started);
 /* The device's pages in use (0 when not online), and its node's memory tier (-1 unknown). */
 uint64_t manager_device_pages_in_use(Manager *m, const Device *d);
 int manager_device_memory_tier(Manager *m, const Device *d);
@@ -177,6 +181,11 @@ int manager_bus_connect(Manager *m);
 int manager_bus_register(Manager *m);
 int manager_bus_request_name(Manager *m);
 int manager_bus_send_changed(Manager *m, const char *property);
+/*
+ * Announce changed devices and the queue length once the event loop has no
+ * other work: one PropertiesChanged per device for a whole step's changes.
+ */
+void manager_announce(Manager *m);
 int device_bus_send_changed(Device *d);
 int device_bus_send_added(Device *d);
 int device_bus_send_removed(Device *d);

@@ -2,9 +2,11 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "policy-util.h"
 
@@ -171,31 +173,56 @@ void strbuf_done(StrBuf *b) {
         *b = (StrBuf) {};
 }
 
-int read_one_line(const char *path, char **ret) {
-        _cleanup_fclose_ FILE *f = NULL;
-        _cleanup_free_ char *line = NULL;
-        size_t sz = 0;
-        ssize_t n;
+/* The first line of fd, without its newline; read until a newline or the end. */
+static int read_line_fd(int fd, char **ret) {
+        _cleanup_free_ char *buf = NULL;
+        size_t size = 0, len = 0;
+        char *nl = NULL, *shrunk;
 
-        f = fopen(path, "re");
-        if (!f)
-                return -errno;
+        while (!nl) {
+                ssize_t n;
 
-        errno = 0;
-        n = getline(&line, &sz, f);
-        if (n < 0) {
-                if (ferror(f))
-                        return errno > 0 ? -errno : -EIO;
-                /* An empty file reads as an empty string, like an empty attribute. */
-                free(line);
-                line = strdup("");
-                if (!line)
-                        return -ENOMEM;
-                n = 0;
+                if (size - len < 2) {
+                        /* One page first: a sysfs attribute is at most one, so most files take one read(). */
+                        size_t ns = size ? size * 2 : 4096;
+                        char *nb = realloc(buf, ns);
+
+                        if (!nb)
+                                return -ENOMEM;
+                        buf = nb;
+                        size = ns;
+                }
+                n = read(fd, buf + len, size - len - 1);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (n == 0)
+                        break;
+                nl = memchr(buf + len, '\n', (size_t) n);
+                len += (size_t) n;
         }
-        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == ' '))
-                line[--n] = '\0';
-
-        *ret = TAKE_PTR(line);
+        if (nl)
+                len = (size_t) (nl - buf);
+        while (len > 0 && buf[len - 1] == ' ')
+                len--;
+        buf[len] = '\0';
+        shrunk = realloc(buf, len + 1);
+        *ret = shrunk ?: buf;
+        buf = NULL;
         return 0;
+}
+
+/*
+ * open() and read() only: no stdio buffer and no fstat(). Every refresh reads
+ * a few dozen sysfs files, and on a slow machine each system call counts.
+ */
+int read_one_line(const char *path, char **ret) {
+        _cleanup_close_ int fd = -EBADF;
+
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+        return read_line_fd(fd, ret);
 }

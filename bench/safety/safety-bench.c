@@ -45,7 +45,7 @@ static void memory(void) {
         HostMemory m;
 
         if (proc)
-                (void) host_memory_read(proc, &m);
+                (void) host_memory_read(proc, true, &m);
 }
 
 static void agents(void) {

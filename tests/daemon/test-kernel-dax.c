@@ -200,10 +200,66 @@ static void test_bind(void) {
         CHECK_STREQ(fake_read(root, "bus/dax/drivers/kmem/new_id"), "dax0.0");
 }
 
+/*
+ * `hotplug` reading unplugged or an online state speaks for every block: the
+ * block files are not read (here they say otherwise, and are ignored). Only
+ * "offline" (some block offline) needs them.
+ */
+static void test_hotplug_read_skips_block_files(void) {
+        DaxStatus s;
+
+        new_root();
+        fake_tree(root, "hotplug", "online_movable", "offline", "Normal");
+        CHECK_EQ_INT(kdax_read(root, "dax0.0", &s), 0);
+        CHECK_EQ_INT(s.state, DAX_STATE_ONLINE_MOVABLE);
+        CHECK_EQ_INT(s.n_blocks, 8);
+        for (size_t i = 0; i < s.n_blocks; i++)
+                CHECK_EQ_INT(s.online[i], 1);
+        dax_status_done(&s);
+
+        /* unplugged: no block, even if a stale directory lingers */
+        fake_write(root, DEVDIR "/hotplug", "unplugged");
+        CHECK_EQ_INT(kdax_read(root, "dax0.0", &s), 0);
+        CHECK_EQ_INT(s.state, DAX_STATE_UNPLUGGED);
+        CHECK_EQ_INT(s.n_blocks, 0);
+        dax_status_done(&s);
+
+        /* offline: each block tells whether it is online */
+        fake_write(root, DEVDIR "/hotplug", "offline");
+        fake_write(root, "devices/system/memory/memory33/state", "online");
+        CHECK_EQ_INT(kdax_read(root, "dax0.0", &s), 0);
+        CHECK_EQ_INT(s.state, DAX_STATE_OFFLINE);
+        CHECK_EQ_INT(s.n_blocks, 8);
+        CHECK_EQ_INT(s.online[0], 0);
+        CHECK_EQ_INT(s.online[1], 1);
+        CHECK_EQ_INT(s.online[2], 0);
+        dax_status_done(&s);
+}
+
+/* kmem aligns a range inwards to whole blocks: a partial block at either end is never memory of the device. */
+static void test_unaligned_range(void) {
+        DaxStatus s;
+
+        new_root();
+        fake_tree(root, NULL, NULL, "online", "Movable");
+        /* 0x100000000 + 64 MiB .. + 1 GiB + 64 MiB: blocks 33..39 whole, halves of 32 and 40 */
+        fake_write(root, DEVDIR "/resource", "0x104000000");
+        CHECK_EQ_INT(kdax_read(root, "dax0.0", &s), 0);
+        CHECK_EQ_INT(s.n_spans, 1);
+        CHECK_EQ_INT(s.spans[0].first, 33);
+        CHECK_EQ_INT(s.spans[0].end, 40);
+        CHECK_EQ_INT(s.n_blocks, 7);
+        CHECK_EQ_INT(s.blocks[0], 33);
+        CHECK_EQ_INT(s.blocks[6], 39);
+        dax_status_done(&s);
+}
+
 int main(void) {
         char cmd[128];
 
         test_detect_and_read();
+        test_hotplug_read_skips_block_files();
+        test_unaligned_range();
         test_atomic_write();
         test_per_block();
         test_per_block_rollback();
