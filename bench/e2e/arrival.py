@@ -33,19 +33,29 @@ tree's daxhpd; `before`, a daxhpd built from --before-rev (the arrival path
 that removed and added the memory again), bind-mounted over the installed
 binary while it runs. daxhpd is restarted for every run, so on a series that
 refuses offline -> online in one write, every `after` run pays that refusal
-(a long-running daemon pays it for its first device only).
+(a long-running daemon pays it for its first device only). With --warm each
+measured arrival is the daemon's second: one arrival and teardown run first.
 
 Between runs: policy State=devdax + reload (daxhpd unplugs and rebinds
 device_dax), ndctl disable-namespace, policy back, daxhpd (re)started.
 A bench, not a test: nothing is asserted on time.
+
+With --probe (bench/e2e/tcg-cost.c, built by arrival.sh), the guest's CPU
+cost of the operations an arrival is made of (a system call, a sysfs read, a
+datagram, an event loop wakeup, a fork, plain instructions) is measured once,
+with daxhpd stopped, before the runs: what daxhpd's own CPU per arrival is
+made of under TCG.
 
   bench/e2e/arrival.sh [--kernel patched|KERNEL-IMAGE|mainline] [--runs N]
 """
 import argparse
 import json
 import os
+import re
+import socket
 import statistics
 import sys
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "tests", "e2e"))
@@ -65,9 +75,106 @@ CPU = ("for u in %s; do f=/sys/fs/cgroup/system.slice/$u.service/cpu.stat; "
        "fi; done" % " ".join(UNITS))
 
 
+# daxhpd's minor page faults (its own, and its reaped step workers'): under
+# TCG a fault is a large part of a process's CPU, and a forked worker makes
+# every page the daemon then writes a copy-on-write fault.
+# Its voluntary context switches count its wakeups (each sleep in epoll_wait
+# is one), the involuntary ones the times something else took the vCPU.
+FAULTS = ("p=$(systemctl show -P MainPID daxhpd); cut -d' ' -f10,11 /proc/$p/stat; "
+          "awk '/ctxt_switches/ {print $2}' /proc/$p/status")
+
+
+def fault_values(text):
+    vals = [int(v) for v in text.split() if v.isdigit()]
+    return vals if len(vals) == 4 else None
+
+
 def cpu_values(text):
     vals = [int(v) if v.isdigit() else None for v in text.split()]
     return vals if len(vals) == len(UNITS) else [None] * len(UNITS)
+
+
+PROBE = "/usr/local/libexec/daxhp-tcg-cost"
+PROBE_NOTES = {
+    "getppid": "a bare system call",
+    "epoll_wait": "an event loop wakeup (one source ready)",
+    "sysfs_read": "a small sysfs attribute: open + read + close",
+    "datagram": "a 200-byte datagram sent and received (socketpair)",
+    "compute_1M": "1 M dependent multiply-adds (about 4 M instructions)",
+    "libc_text": "a 48-line meminfo-like text formatted and parsed (107 k instructions on the host)",
+    "round_trip": "a byte to another process and back (two context switches; this side's CPU)",
+    "text_after_switch": "the same text work right after such a round trip (round trip included)",
+    "fork_exit_wait": "fork, the child exits, waitpid (parent + child)",
+}
+
+
+def probe_costs(vm):
+    """{operation: (reps, cpu µs, wall µs)}, measured in the guest, daxhpd stopped."""
+    vm.sh("systemctl stop daxhpd", timeout=120)
+    out = vm.sh("%s" % PROBE, timeout=600)
+    costs = {}
+    for line in out.splitlines():
+        f = line.split()
+        if len(f) == 4 and f[0] in PROBE_NOTES:
+            costs[f[0]] = (int(f[1]), float(f[2]), float(f[3]))
+    return costs
+
+
+class Monitor:
+    """QEMU's human monitor on a unix socket: `info jit` counts the blocks of
+    guest code TCG has translated (TB count, since the last flush) and the
+    soft TLB's full flushes (a guest CR3 write: a context switch)."""
+
+    def __init__(self, path):
+        self.path = path
+        self.sock = None
+
+    def command(self, cmd):
+        if self.sock is None:
+            self.sock = socket.socket(socket.AF_UNIX)
+            self.sock.connect(self.path)
+            self.read_prompt()
+        self.sock.sendall(cmd.encode() + b"\n")
+        return self.read_prompt()
+
+    def read_prompt(self):
+        buf = b""
+        while not buf.endswith(b"(qemu) "):
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise RuntimeError("QEMU monitor closed")
+            buf += chunk
+        return buf.decode(errors="replace")
+
+    def jit(self):
+        """(TBs translated, TB flushes, TB invalidations, soft TLB full flushes), as counters."""
+        out = self.command("info jit")
+        def num(label):
+            m = re.search(label + r"\s+(\d+)", out)
+            return int(m.group(1)) if m else 0
+        return (num("TB count"), num("TB flush count"), num("TB invalidate count"), num("TLB full flushes"))
+
+
+def jit_delta(a, b):
+    """Blocks translated between two readings (a flush in between resets the count: unknown)."""
+    if a is None or b is None or b[1] != a[1]:
+        return None
+    return (b[0] - a[0], b[2] - a[2], b[3] - a[3])
+
+
+def print_costs(costs):
+    if not costs:
+        return
+    print()
+    print("The guest's CPU per operation (bench/e2e/tcg-cost, getrusage around N repetitions, daxhpd stopped, "
+          "before the runs):")
+    print()
+    print("| operation | repetitions | CPU µs each | wall µs each |")
+    print("|---|---:|---:|---:|")
+    for op, note in PROBE_NOTES.items():
+        if op in costs:
+            n, c, w = costs[op]
+            print("| %s | %d | %.1f | %.1f |" % (note, n, c, w))
 
 
 def policy(state):
@@ -75,10 +182,23 @@ def policy(state):
 
 
 class Bench:
-    def __init__(self, vm, ns, dev, before_bin):
+    def __init__(self, vm, ns, dev, before_bin, warm=False, monitor=None):
         self.vm, self.ns, self.dev = vm, ns, dev
+        self.monitor = monitor
         self.before_bin = before_bin
         self.mounted = False
+        self.warm = warm
+
+    def warm_up(self):
+        """One arrival and teardown in the daemon just started, not measured:
+        the measured arrival is then its second, as on a long-running daxhpd."""
+        vm = self.vm
+        vm.sh("ndctl enable-namespace %s >/dev/null 2>&1; for i in $(seq 300); do "
+              "daxhpctl list --no-legend %s 2>/dev/null | grep -q online_movable && exit 0; sleep 1; done; exit 1"
+              % (self.ns, self.dev), timeout=400)
+        self.teardown()
+        vm.copy_in(policy("online_movable"), POLICY)
+        vm.sh("daxhpctl reload && daxhpctl wait --timeout 120", timeout=180)
 
     def daemon(self, method):
         """Stop daxhpd, put the wanted binary in place, start it with the arrival policy."""
@@ -104,6 +224,8 @@ class Bench:
         vm = self.vm
         self.teardown()
         self.daemon(method)
+        if self.warm:
+            self.warm_up()
         # Records of this arrival: uevent after t0 (guest CLOCK_MONOTONIC, the
         # clock of DAXHP_T_*_USEC). Not a journal cursor: `journalctl -n 0
         # --show-cursor` prints none, and --after-cursor '' matches nothing.
@@ -117,12 +239,18 @@ class Bench:
         # one vCPU a journalctl running during the arrival takes the CPU from what is
         # measured (the first figures polled at once and counted it as daxhpd's own).
         # CPU time of the units from just before the enable to 6 s later (the arrival done).
-        rc, cpu = vm.run("echo CPU0 $(%s); ndctl enable-namespace %s >/dev/null 2>&1; sleep 6; echo CPU1 $(%s); "
-                         "echo T1 $(cut -d' ' -f1 /proc/uptime); end=$(($(date +%%s) + 540)); "
-                         "while [ $(date +%%s) -lt $end ]; do [ $(%s | grep -c DAXHP_T_UEVENT_USEC) -gt %d ] && break; "
-                         "sleep 1; done; daxhpctl wait --timeout 60 %s >/dev/null"
-                         % (CPU, self.ns, CPU, query, before, self.dev), timeout=660)
-        fields = {k: v for k, _, v in (l.partition(" ") for l in cpu.splitlines()) if k in ("CPU0", "CPU1", "T1")}
+        # The TCG counters around the enable and the 6 s after it, nothing else.
+        jit0 = self.monitor.jit() if self.monitor else None
+        rc, cpu = vm.run("echo FLT0 $(%s); echo CPU0 $(%s); ndctl enable-namespace %s >/dev/null 2>&1; sleep 6; "
+                         "echo CPU1 $(%s); echo FLT1 $(%s); echo T1 $(cut -d' ' -f1 /proc/uptime)"
+                         % (FAULTS, CPU, self.ns, CPU, FAULTS), timeout=120)
+        jit = jit_delta(jit0, self.monitor.jit() if self.monitor else None)
+        vm.run("end=$(($(date +%%s) + 540)); "
+               "while [ $(date +%%s) -lt $end ]; do [ $(%s | grep -c DAXHP_T_UEVENT_USEC) -gt %d ] && break; "
+               "sleep 1; done; daxhpctl wait --timeout 60 %s >/dev/null" % (query, before, self.dev), timeout=660)
+        fields = {k: v for k, _, v in (l.partition(" ") for l in cpu.splitlines())
+                  if k in ("CPU0", "CPU1", "T1", "FLT0", "FLT1")}
+        f0, f1 = fault_values(fields.get("FLT0", "")), fault_values(fields.get("FLT1", ""))
         c0, c1 = cpu_values(fields.get("CPU0", "")), cpu_values(fields.get("CPU1", ""))
         t1 = int(float(fields.get("T1", "0")) * 1e6)
         out = vm.sh(query, timeout=120)
@@ -150,6 +278,9 @@ class Bench:
             "fork": t["WRITE_START"] - t["STEP"],
             "between": (t["WRITE_END"] - t["WRITE_START"]) - kernel, "post": post,
             "steps": int(r["DAXHP_STEPS"]), "cpu": cpu_us,
+            "faults": None if late or not f0 or not f1 else (f1[0] - f0[0], f1[1] - f0[1]),
+            "switches": None if late or not f0 or not f1 else (f1[2] - f0[2], f1[3] - f0[3]),
+            "jit": None if late else jit,
             "own_cpu": {k: int(r.get("DAXHP_CPU_%s_USEC" % k, 0)) for k in CPU_KEYS} if "DAXHP_CPU_OWN_USEC" in r else None,
         }
 
@@ -167,14 +298,27 @@ def main():
     ap.add_argument("--label", default="")
     ap.add_argument("--runs", type=int, default=10)
     ap.add_argument("--before", required=True, help="daxhpd binary of the old arrival path")
+    ap.add_argument("--warm", action="store_true",
+                    help="measure each daemon's second arrival (the first warms it up), not its first")
+    ap.add_argument("--jit-stats", action="store_true",
+                    help="count TCG's translated blocks and TLB flushes per arrival (QEMU monitor `info jit`)")
+    ap.add_argument("--probe", help="bench/e2e/tcg-cost binary: the guest's cost per operation")
     a = ap.parse_args()
-    vm = VM(a.image, a.kernel, a.initrd, "", [a.overlay], name="arrival")
+    mon_path = "/tmp/daxhp-arrival-%d.monitor" % os.getpid()
+    extra = ["-monitor", "unix:%s,server=on,wait=off" % mon_path] if a.jit_stats else []
+    vm = VM(a.image, a.kernel, a.initrd, "", [a.overlay], name="arrival", extra=extra)
+    monitor = Monitor(mon_path) if a.jit_stats else None
+    idle_jit = []
     res = {"before": [], "after": []}
     load0 = os.getloadavg()
+    costs = None
     try:
         vm.boot()
         vm.install_overlay()
         vm.copy_in(a.before, "/usr/local/libexec/daxhpd.before", 0o755)
+        if a.probe:
+            vm.copy_in(a.probe, PROBE, 0o755)
+            costs = probe_costs(vm)
         kver = vm.sh("uname -r").strip()
         rid = int(vm.sh("ndctl list -R | sed -n 's/.*\"dev\":\"region\\([0-9]*\\)\".*/\\1/p' | head -1"))
         ns, dev = "namespace%d.0" % rid, "dax%d.0" % rid
@@ -183,14 +327,22 @@ def main():
         vm.sh("systemctl start daxhpd && daxhpctl wait --timeout 120", timeout=180)
         vm.sh("ndctl create-namespace -f -e %s -m devdax >/dev/null" % ns, timeout=120)
         vm.sh("daxhpctl wait --timeout 120 %s" % dev, timeout=180)
-        b = Bench(vm, ns, dev, "/usr/local/libexec/daxhpd.before")
+        b = Bench(vm, ns, dev, "/usr/local/libexec/daxhpd.before", a.warm, monitor)
+        if monitor:
+            # The same 6 s window with no arrival, daxhpd running: the guest's background.
+            for _ in range(3):
+                j0 = monitor.jit()
+                vm.sh("sleep 6", timeout=60)
+                idle_jit.append(jit_delta(j0, monitor.jit()))
         for i in range(a.runs):
             for method in (("after", "before") if i % 2 else ("before", "after")):
                 r = b.arrival(method)
                 res[method].append(r)
-                print("  run %2d %-6s total %7.1f ms  kernel %7.1f  own %6.1f (uevent->call %5.1f, "
+                print("  run %2d %-6s jit %s faults %s wakeups %s total %7.1f ms  kernel %7.1f  own %6.1f (uevent->call %5.1f, "
                       "between %5.1f, return->confirmed %5.1f)  steps %d  cpu ms %s  daxhpd cpu ms %s"
-                      % (i, method, ms(r["total"]), ms(r["kernel"]), ms(r["own"]), ms(r["pre"]),
+                      % (i, method, "?" if r["jit"] is None else "%d/%d/%d" % r["jit"],
+                         "?" if r["faults"] is None else "%d+%d" % r["faults"],
+                         "?" if r["switches"] is None else "%d+%d" % r["switches"], ms(r["total"]), ms(r["kernel"]), ms(r["own"]), ms(r["pre"]),
                          ms(r["between"]), ms(r["post"]), r["steps"],
                          " ".join("%s=%s" % (u, "?" if r["cpu"][u] is None else "%.1f" % ms(r["cpu"][u]))
                                   for u in UNITS),
@@ -204,11 +356,16 @@ def main():
     finally:
         vm.poweroff()
 
+    if not a.runs:
+        print_costs(costs)
+        return
     print()
     print("host load average (1, 5, 15 min): %.2f %.2f %.2f at the start, %.2f %.2f %.2f at the end"
           % (load0 + os.getloadavg()))
-    print("Arrival of a 1.1 GiB pmem dax device -> online_movable (%s, kernel %s, %s, QEMU TCG 1 vCPU), "
-          "median [min–max] ms over %d runs each:" % (a.label, kver, iface, a.runs))
+    print("Arrival of a 1.1 GiB pmem dax device -> online_movable (%s, kernel %s, %s, QEMU TCG 1 vCPU, %s), "
+          "median [min–max] ms over %d runs each:"
+          % (a.label, kver, iface, "each daxhpd's second arrival" if a.warm else "each daxhpd's first arrival",
+             a.runs))
     print()
     print("| path | uevent → confirmed | kernel | rest (wall: daxhpd and whoever else ran) | rest: uevent → first call | rest: between steps "
           "| rest: last return → confirmed | steps |")
@@ -242,8 +399,34 @@ def main():
         v = [r["own_cpu"] for r in res[method] if r["own_cpu"] is not None]
         print("| %s | %s |" % (method, " | ".join(stat([c[k] for c in v]) if v else "–" for k in CPU_KEYS)))
     print()
+    print("daxhpd's minor page faults and context switches per arrival (/proc/PID/stat and status, from the enable "
+          "to 6 s later; voluntary: its wakeups), median [min–max]:")
+    print()
+    print("| path | faults: daemon | faults: its reaped step workers | daemon wakeups (voluntary switches) "
+          "| involuntary switches |")
+    print("|---|---:|---:|---:|---:|")
+    for method in ("before", "after"):
+        v = [r["faults"] + r["switches"] for r in res[method] if r["faults"] is not None]
+        print("| %s | %s |" % (method, " | ".join(
+            "%d [%d–%d]" % (statistics.median(x), min(x), max(x)) if x else "–"
+            for x in ([f[k] for f in v] for k in range(4)))))
+    if monitor:
+        print()
+        print("TCG per arrival window (enable + 6 s; QEMU `info jit` counters, whole guest), median [min–max]; "
+              "idle 6 s windows: %s:" % ", ".join("?" if j is None else "%d TBs, %d TLB flushes" % (j[0], j[2])
+                                                  for j in idle_jit))
+        print()
+        print("| path | blocks translated | TB invalidations | soft TLB full flushes |")
+        print("|---|---:|---:|---:|")
+        for method in ("before", "after"):
+            v = [r["jit"] for r in res[method] if r["jit"] is not None]
+            print("| %s | %s |" % (method, " | ".join(
+                "%d [%d–%d]" % (statistics.median(x), min(x), max(x)) if x else "–"
+                for x in ([j[0] for j in v], [j[1] for j in v], [j[2] for j in v]))))
+    print()
     print("uevent → first call, split (median ms): policy match %.2f, queue → step %.2f, fork → call %.2f (after)"
           % tuple(ms(statistics.median([r[k] for r in res["after"]])) for k in ("policy", "queue", "fork")))
+    print_costs(costs)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,8 @@
 #
 # Where an arrival's time goes (bench/e2e/arrival.py): this tree's daxhpd
 # ("after") against one built from REV ("before": default the commit before
-# the arrival path onlined present memory in place), alternating, in the e2e guest.
+# the arrival path onlined present memory in place), alternating, in the e2e guest;
+# first the guest's CPU cost per operation (bench/e2e/tcg-cost.c).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 K=patched REV=1e11276 ARGS=()
@@ -27,10 +28,15 @@ if [ ! -x "$SRC/build/daemon/daxhpd" ]; then
 	ninja -C "$SRC/build" daemon/daxhpd >&2
 fi
 
+# The guest's cost per operation (bench/e2e/tcg-cost.c), built for the guest (same Debian).
+PROBE=$ROOT/build-e2e/tcg-cost
+mkdir -p "$ROOT/build-e2e"
+cc -std=gnu11 -O2 -Wall -Wextra -Werror -o "$PROBE" "$ROOT/bench/e2e/tcg-cost.c"
+
 case $K in
 patched) BZ=$("$ROOT/kernel/build.sh" | tail -n1) ;;
 mainline) BZ=$("$ROOT/kernel/build.sh" --mainline | tail -n1) ;;
 *) BZ=$K; K=$(basename "$(dirname "$BZ")") ;;
 esac
 exec python3 "$ROOT/bench/e2e/arrival.py" --image "$IMG" --kernel "$BZ" --overlay "$OVL" \
-	--before "$SRC/build/daemon/daxhpd" --label "$K" "${ARGS[@]}"
+	--before "$SRC/build/daemon/daxhpd" --probe "$PROBE" --label "$K" "${ARGS[@]}"
