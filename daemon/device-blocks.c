@@ -53,16 +53,6 @@ int device_blocks_rebuild(Device *d) {
         return 0;
 }
 
-bool device_blocks_tracks(const Device *d, uint64_t block) {
-        int64_t i = census_index(d, block);
-
-        return i >= 0 && (uint64_t) i < d->blocks.n_total;
-}
-
-bool block_action_is_state(const char *action) {
-        return streq(action, "online") || streq(action, "offline") || streq(action, "add") || streq(action, "remove");
-}
-
 bool device_blocks_event(Device *d, uint64_t block, const char *action) {
         int64_t i = census_index(d, block);
         uint8_t now;

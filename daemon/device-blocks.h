@@ -32,10 +32,4 @@ int device_blocks_rebuild(Device *d);
  */
 bool device_blocks_event(Device *d, uint64_t block, const char *action);
 
-/* Whether the census has a flag for block `block` (the device was last read as System RAM covering it). */
-bool device_blocks_tracks(const Device *d, uint64_t block);
-
-/* Whether a block uevent's action says the block's state: online, offline, add, remove. */
-bool block_action_is_state(const char *action);
-
 void device_block_counts(const Device *d, uint32_t *ret_online, uint32_t *ret_total);

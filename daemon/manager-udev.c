@@ -238,7 +238,7 @@ static void flush_dirty(Manager *m) {
 }
 
 /*
- * Drains what a monitor holds (up to a bound, so the bus gets its turn):
+ * Drains what the monitor holds (up to a bound, so the bus gets its turn):
  * a transition of a device with n blocks sends about 2n block events, and
  * re-reading the device (n blocks) for each would be quadratic. Block
  * events only mark their device; it is read once after the burst. Device
@@ -271,87 +271,6 @@ static void schedule_host_refresh(Manager *m) {
                 manager_host_refresh(m);
 }
 
-/*
- * A block event counts the block in its device's census (Blocks,
- * OnlineBlocks), even while a step runs: that is the step's progress. Only
- * an event that changes what daxhpd knows marks the device for a read: the
- * echo of a step, handled after the step's own read-back, changes nothing.
- */
-static void handle_block_event(Manager *m, const char *action, const char *name) {
-        uint64_t block;
-        Device *d = memory_block_owner(m, name, &block);
-        bool tracked;
-
-        if (!d)
-                return;
-        tracked = device_blocks_tracks(d, block);
-        if (device_blocks_event(d, block, action) || !tracked || !block_action_is_state(action))
-                d->dirty = true;
-}
-
-/* Handles the block events the block monitor holds; returns how many. */
-static unsigned drain_block_events(Manager *m) {
-        unsigned n = 0;
-
-        for (; n < UDEV_EVENTS_PER_WAKEUP && m->block_monitor; n++) {
-                struct udev_device *dev = udev_monitor_receive_device(m->block_monitor);
-
-                if (!dev)
-                        break;
-                log_debug("uevent memory %s %s", udev_device_get_action(dev) ?: "change",
-                          strempty(udev_device_get_sysname(dev)));
-                handle_block_event(m, udev_device_get_action(dev) ?: "change", udev_device_get_sysname(dev));
-                udev_device_unref(dev);
-        }
-        return n;
-}
-
-/* After events: the touched devices read once, the exports and the settings due. */
-static void events_handled(Manager *m) {
-        flush_dirty(m);
-        /* Online block counts move with block events, without a property change. */
-        fleet_export_changed(m->exports);
-        /* Memory came or went: a good moment to notice changed hotplug settings. */
-        schedule_host_refresh(m);
-}
-
-static int on_block_batch(sd_event_source *s, uint64_t usec, void *userdata) {
-        Manager *m = userdata;
-
-        m->block_batch = sd_event_source_disable_unref(m->block_batch);
-        (void) drain_block_events(m);
-        events_handled(m);
-        if (m->block_source)
-                (void) sd_event_source_set_enabled(m->block_source, SD_EVENT_ON);
-        return 0;
-}
-
-/*
- * Block events come one at a time, milliseconds apart, while the kernel
- * onlines or offlines a device's blocks: an arrival sends two per block.
- * Handled as they come, each is a wakeup of its own, and under emulation
- * (QEMU TCG) a wakeup costs the daemon about a millisecond of CPU however
- * little it does. So the first event of a burst starts a short wait, and
- * the burst is handled in one go: a step's progress shows at most that
- * much later, and drift is noticed that much later.
- */
-static int on_block_event(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
-        Manager *m = userdata;
-        int r;
-
-        r = sd_event_source_set_enabled(s, SD_EVENT_OFF);
-        if (r >= 0)
-                r = sd_event_add_time_relative(m->event, &m->block_batch, CLOCK_MONOTONIC,
-                                               MANAGER_BLOCK_BATCH_USEC, 10 * USEC_PER_MSEC, on_block_batch, m);
-        if (r < 0) {
-                /* No timer: handle them now rather than not at all. */
-                (void) sd_event_source_set_enabled(s, SD_EVENT_ON);
-                (void) drain_block_events(m);
-                events_handled(m);
-        }
-        return 0;
-}
-
 static int on_udev_event(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         Manager *m = userdata;
 
@@ -368,37 +287,27 @@ static int on_udev_event(sd_event_source *s, int fd, uint32_t revents, void *use
                 log_debug("uevent %s %s %s", strempty(subsystem), action, strempty(name));
 
                 if (subsystem && name && streq(subsystem, "dax") && strncmp(name, "dax", 3) == 0) {
-                        /*
-                         * Block events sent before this one are older: settle them
-                         * first. udev sent them first, so they wait in the block
-                         * monitor already.
-                         */
-                        (void) drain_block_events(m);
+                        /* Block events queued before this one are older: settle them first. */
                         flush_dirty(m);
                         /* The CPU stamp is a system call: only for dax events, not every block event. */
                         handle_dax_event(m, action, name, (UeventStamp) { received, cpu_usec() });
+                } else if (subsystem && streq(subsystem, "memory")) {
+                        uint64_t block;
+                        Device *d = memory_block_owner(m, name, &block);
+
+                        if (d) {
+                                /* Counted now, even while a step runs: that is its progress. */
+                                (void) device_blocks_event(d, block, action);
+                                d->dirty = true;
+                        }
                 }
                 udev_device_unref(dev);
         }
-        events_handled(m);
-        return 0;
-}
-
-static int monitor_new(Manager *m, const char *subsystem, struct udev_monitor **ret) {
-        struct udev_monitor *mon;
-        int r;
-
-        mon = udev_monitor_new_from_netlink(m->udev, "udev");
-        if (!mon)
-                return -errno ?: -EIO;
-        r = udev_monitor_filter_add_match_subsystem_devtype(mon, subsystem, NULL);
-        if (r >= 0)
-                r = udev_monitor_enable_receiving(mon);
-        if (r < 0) {
-                udev_monitor_unref(mon);
-                return r;
-        }
-        *ret = mon;
+        flush_dirty(m);
+        /* Online block counts move with block events, without a property change. */
+        fleet_export_changed(m->exports);
+        /* Memory came or went: a good moment to notice changed hotplug settings. */
+        schedule_host_refresh(m);
         return 0;
 }
 
@@ -408,19 +317,20 @@ int manager_udev_start(Manager *m) {
         m->udev = udev_new();
         if (!m->udev)
                 return -ENOMEM;
-        r = monitor_new(m, "dax", &m->monitor);
-        if (r < 0)
-                return r;
-        r = monitor_new(m, "memory", &m->block_monitor);
+        m->monitor = udev_monitor_new_from_netlink(m->udev, "udev");
+        if (!m->monitor)
+                return -errno ?: -EIO;
+
+        r = udev_monitor_filter_add_match_subsystem_devtype(m->monitor, "dax", NULL);
+        if (r >= 0)
+                r = udev_monitor_filter_add_match_subsystem_devtype(m->monitor, "memory", NULL);
+        if (r >= 0)
+                r = udev_monitor_enable_receiving(m->monitor);
         if (r < 0)
                 return r;
 
-        r = sd_event_add_io(m->event, &m->monitor_source, udev_monitor_get_fd(m->monitor),
-                            EPOLLIN, on_udev_event, m);
-        if (r < 0)
-                return r;
-        return sd_event_add_io(m->event, &m->block_source, udev_monitor_get_fd(m->block_monitor),
-                               EPOLLIN, on_block_event, m);
+        return sd_event_add_io(m->event, &m->monitor_source, udev_monitor_get_fd(m->monitor),
+                               EPOLLIN, on_udev_event, m);
 }
 
 void manager_udev_stop(Manager *m) {
@@ -430,8 +340,5 @@ void manager_udev_stop(Manager *m) {
         m->pending = NULL;
         m->monitor_source = sd_event_source_disable_unref(m->monitor_source);
         m->monitor = udev_monitor_unref(m->monitor);
-        m->block_batch = sd_event_source_disable_unref(m->block_batch);
-        m->block_source = sd_event_source_disable_unref(m->block_source);
-        m->block_monitor = udev_monitor_unref(m->block_monitor);
         m->udev = udev_unref(m->udev);
 }

@@ -50,10 +50,8 @@ struct Manager {
         sd_event *event;
         sd_bus *bus;
         struct udev *udev;
-        struct udev_monitor *monitor;           /* dax devices: handled as they come */
+        struct udev_monitor *monitor;
         sd_event_source *monitor_source;
-        struct udev_monitor *block_monitor;     /* memory blocks: handled in batches */
-        sd_event_source *block_source, *block_batch;
 
         char *sysfs_root;
         char **policy_dirs;
@@ -100,8 +98,6 @@ struct Manager {
 
 /* How late a hotplug settings change is noticed after the uevent that prompts the read. */
 #define MANAGER_HOST_REFRESH_DELAY_USEC (1 * USEC_PER_SEC)
-/* How long memory block events gather before they are handled (manager-udev.c). */
-#define MANAGER_BLOCK_BATCH_USEC (50 * USEC_PER_MSEC)
 
 int manager_new(sd_event *e, const ManagerConfig *c, Manager **ret);
 Manager *manager_free(Manager *m);

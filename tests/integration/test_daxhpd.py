@@ -695,30 +695,6 @@ class TestDaxhpd(worldmod.WorldTestCase):
         self.assertEqual(len(w.fk.writes), n, w.fk.writes[n:])
         self.assertEqual(w.fk.block_states('dax0.0').count('offline'), 1)
 
-    def test_block_event_burst_is_read_once(self):
-        """Block events a few milliseconds apart (a step's progress, another
-        agent's loop) are handled as one batch: the device is read once for
-        the burst, not once per event, and the end state is reported."""
-        w = self.world(policies={'50-movable.conf': MOVABLE_HMEM.replace(
-            'State=online_movable', 'State=online_movable\nOnDrift=report')})
-        w.fk.add_device('dax0.0', provider='hmem', state='online_movable')
-        w.start_daemon()
-        w.wait_device('dax0.0', State='online_movable', Transition='idle')
-        dev = w.fk.devices['dax0.0']
-        reads = dev.reads
-        for i in range(dev.nblocks):
-            w.fk.drift('dax0.0', i, 'offline')
-            time.sleep(0.002)
-        w.wait_device('dax0.0', State='offline', Transition='idle', timeout=30)
-        harness.wait_for(lambda: self.audit('DAXHP_DEVICE=dax0.0', 'DAXHP_EVENT=drift'), 20,
-                         what='drift record')
-        # the property read above may come before the batch ends: let it end
-        time.sleep(0.5)
-        # one read per event would be 8; a burst cut by a batch's end, 2
-        self.assertLessEqual(dev.reads - reads, 2, 'device read %d times for %d block events'
-                             % (dev.reads - reads, dev.nblocks))
-        self.assertEqual(w.device('dax0.0')['OnlineBlocks'], 0)
-
     def test_monitor_prints_changes(self):
         w = self.world()
         w.fk.add_device('dax0.0', provider='hmem', state='unplugged')
