@@ -20,7 +20,8 @@
 # Every boot's dmesg is scanned by kernel/qemu/scan-dmesg.sh (one test each).
 # Groups: selftest (a), transitions (b), probe (c, one boot per
 # memhp_default_state), multirange (d, hmem), sigkill (e), race (f),
-# unbind (g), compat (h), readers (j), killable (k), migrate (l).
+# unbind (g), compat (h), readers (j), killable (k), migrate (l),
+# multimigrate (m, hmem).
 set -uo pipefail
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 CACHE=${DAXHP_CACHE:-/var/cache/daxhp}
@@ -63,6 +64,7 @@ BOOTS=(
 	"pmem-online_kernel|$PMEM|memhp_default_state=online_kernel|probe|240"
 	"pmem-online_movable|$PMEM|memhp_default_state=online_movable|probe|240"
 	"hmem-offline|$HMEM|memhp_default_state=offline|probe,multirange|480"
+	"hmem-migrate|$HMEM|memhp_default_state=offline|multimigrate|300"
 )
 else
 BOOTS=(

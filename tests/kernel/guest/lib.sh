@@ -148,6 +148,51 @@ agree() { # DEV -> prints "" when consistent, else a reason
 	*) echo "invalid state '$_st' (blocks $_sum)" ;;
 	esac
 }
+# zoneinfo of node 0's Movable zone: "present managed free" in pages
+movable_zone() {
+	awk '/^Node 0, zone/ { z = $4 }
+	     z == "Movable" && $1 == "pages" && $2 == "free" { f = $3 }
+	     z == "Movable" && $1 == "present" { p = $2 }
+	     z == "Movable" && $1 == "managed" { m = $2 }
+	     END { print p + 0, m + 0, f + 0 }' /proc/zoneinfo
+}
+vmstat() { awk -v k="$1" '$1 == k { print $2 }' /proc/vmstat; }
+# Pageblocks of every zone that are MIGRATE_ISOLATE (/proc/pagetypeinfo).
+isolated_pageblocks() {
+	awk '/^Number of blocks type/ { for (i = 1; i <= NF; i++) if ($i == "Isolate") c = i; next }
+	     c && /^Node/ { n += $c }
+	     END { print n + 0 }' /proc/pagetypeinfo
+}
+# two_range_device DEV: turn the boot's hmem device DEV (the whole region)
+# into a device of two ranges of two blocks each, with a new neighbour device
+# NB between them: unplug and unbind DEV (dynamic hmem devices only work with
+# kmem: device_dax refuses them, so resize/create through sysfs, not daxctl),
+# shrink it to two blocks, size NB to the next two, grow DEV by two past NB.
+# NB is left without a driver: its memory must never be touched.  Sets NB,
+# N (DEV's blocks) and ALLB (the region's blocks, for allb).
+allb() { for _b in $ALLB; do [ -d $MEMSYS/memory$_b ] && printf '%s:%s ' $_b "$(cat $MEMSYS/memory$_b/state)"; done; }
+two_range_device() {
+	_Q=$(($(block_size) * 2))
+	ALLB=$(dev_blocks "$1")
+	diag "region blocks at boot: $(allb)"
+	[ -e "$(hp_attr "$1")" ] && { _r=$(hp_write "$1" unplugged); diag "initial unplug: $_r; region blocks: $(allb)"; }
+	[ -n "$(driver_of "$1")" ] && echo "$1" >$DAXBUS/drivers/$(driver_of "$1")/unbind
+	diag "after unbind: region blocks: $(allb)"
+	_rdir=$(readlink -f $DAXBUS/devices/$1/..)/dax_region
+	_r=$(daxhp-util write $DAXBUS/devices/$1/size $_Q); check_eq "shrink $1 to 2 blocks" "$_r" OK
+	_r=$(daxhp-util write $_rdir/create 1); check_eq "create a new device in the region" "$_r" OK
+	NB=$(cat $_rdir/create) # reads the youngest device created
+	_r=$(daxhp-util write $DAXBUS/devices/$NB/size $_Q); check_eq "size neighbour $NB to 2 blocks" "$_r" OK
+	diag "neighbour $NB: $(dev_ranges "$NB" 2>/dev/null | tr '\n' ' ')"
+	_r=$(daxhp-util write $DAXBUS/devices/$1/size $((_Q * 2))); check_eq "grow $1 to 4 blocks around the neighbour" "$_r" OK
+	_nr=$(dev_ranges "$1" | wc -l)
+	diag "$1 ranges now: $(dev_ranges "$1" | tr '\n' ' ')"
+	check "$1 holds >= 2 ranges ($_nr)" [ "$_nr" -ge 2 ]
+	N=$(nblocks "$1")
+	check_eq "$1 spans 4 blocks" "$N" 4
+	[ -n "$(driver_of "$NB")" ] && echo "$NB" >$DAXBUS/drivers/$(driver_of "$NB")/unbind
+	return 0
+}
 # pin_pages MB OUT: `daxhp-util pin MB` in the background, its output in OUT;
 # returns once it has pinned (its PINNED line) or died.  Sets PIN (its pid)
 # and PINNED (pages pinned, 0 if none); returns 1 when nothing was pinned.

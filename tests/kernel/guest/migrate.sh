@@ -18,19 +18,9 @@ N=$(nblocks "$DEV")
 [ "$(hp_state "$DEV")" = unplugged ] || hp_write "$DEV" unplugged >/dev/null
 r=$(hp_write "$DEV" online_movable); check_eq "online_movable" "$r" OK
 
-# zoneinfo of node 0's Movable zone: "present managed free" in pages
-movable() {
-	awk '/^Node 0, zone/ { z = $4 }
-	     z == "Movable" && $1 == "pages" && $2 == "free" { f = $3 }
-	     z == "Movable" && $1 == "present" { p = $2 }
-	     z == "Movable" && $1 == "managed" { m = $2 }
-	     END { print p + 0, m + 0, f + 0 }' /proc/zoneinfo
-}
-vmstat() { awk -v k="$1" '$1 == k { print $2 }' /proc/vmstat; }
-
 DEVPAGES=$((N * $(block_size) / 4096))
 read -r present managed free <<EOF
-$(movable)
+$(movable_zone)
 EOF
 check_eq "ZONE_MOVABLE is exactly the device ($N blocks)" "$present" "$DEVPAGES"
 
@@ -39,7 +29,7 @@ mount -t tmpfs -o size=320m tmpfs /mnt/fill
 dd if=/dev/zero of=/mnt/fill/f bs=1M count=256 2>/dev/null
 sync
 read -r present managed free <<EOF
-$(movable)
+$(movable_zone)
 EOF
 used=$((managed - free))
 diag "device: $DEVPAGES pages, $managed managed, $free free, $used in use after a 256 MiB tmpfs fill"

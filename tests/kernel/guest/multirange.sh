@@ -11,29 +11,7 @@ RID=${DEV#dax}; RID=${RID%%.*}
 BS=$(block_size)
 diag "$DEV region $RID: $(dev_ranges "$DEV" | tr '\n' ' ') block $BS"
 
-# Free the region: unplug and unbind (dynamic hmem devices only work with kmem:
-# device_dax refuses them, so resize/create through sysfs, not daxctl).
-ALLB=$(dev_blocks "$DEV")
-allb() { for b in $ALLB; do [ -d $MEMSYS/memory$b ] && printf '%s:%s ' $b "$(cat $MEMSYS/memory$b/state)"; done; }
-diag "region blocks at boot: $(allb)"
-[ -e "$(hp_attr "$DEV")" ] && { r=$(hp_write "$DEV" unplugged); diag "initial unplug: $r; region blocks: $(allb)"; }
-[ -n "$(driver_of "$DEV")" ] && echo "$DEV" >$DAXBUS/drivers/$(driver_of "$DEV")/unbind
-diag "after unbind: region blocks: $(allb)"
-RDIR=$(readlink -f $DAXBUS/devices/$DEV/..)/dax_region
-Q=$((BS * 2))
-r=$(daxhp-util write $DAXBUS/devices/$DEV/size $Q); check_eq "shrink $DEV to 2 blocks" "$r" OK
-r=$(daxhp-util write $RDIR/create 1); check_eq "create a new device in the region" "$r" OK
-NB=$(cat $RDIR/create) # reads the youngest device created
-r=$(daxhp-util write $DAXBUS/devices/$NB/size $Q); check_eq "size neighbour $NB to 2 blocks" "$r" OK
-diag "neighbour $NB: $(dev_ranges "$NB" 2>/dev/null | tr '\n' ' ')"
-r=$(daxhp-util write $DAXBUS/devices/$DEV/size $((Q * 2))); check_eq "grow $DEV to 4 blocks around the neighbour" "$r" OK
-NR=$(dev_ranges "$DEV" | wc -l)
-diag "$DEV ranges now: $(dev_ranges "$DEV" | tr '\n' ' ')"
-check "$DEV holds >= 2 ranges ($NR)" [ "$NR" -ge 2 ]
-N=$(nblocks "$DEV")
-check_eq "$DEV spans 4 blocks" "$N" 4
-# The neighbour stays with device_dax: its memory must never be touched.
-[ -n "$(driver_of "$NB")" ] && echo "$NB" >$DAXBUS/drivers/$(driver_of "$NB")/unbind
+two_range_device "$DEV"
 
 check "bind $DEV to kmem" bind_kmem "$DEV"
 st=$(hp_state "$DEV"); diag "probe state $st; region blocks: $(allb)"
