@@ -163,6 +163,61 @@ isolated_pageblocks() {
 	     c && /^Node/ { n += $c }
 	     END { print n + 0 }' /proc/pagetypeinfo
 }
+# unplug_filled DEV MIB: DEV online_movable is the guest's only ZONE_MOVABLE
+# memory (checked); fill it with MIB MiB of tmpfs (user pages fill
+# ZONE_MOVABLE first), unplug it once and check that the unplug migrated the
+# pages in use, each at most once: pgmigrate_success delta <= pages in use
+# before the unplug + 1024 (pages the kernel or the writer itself allocate in
+# the device between the census and the isolation: a few hundred), and at
+# least 3/4 of them (so the fill really was in the device).  The tmpfs stays
+# mounted at /mnt/fill for the caller's own checks (then umount it).
+unplug_filled() {
+	_pages=$(($(nblocks "$1") * $(block_size) / 4096))
+	read -r _present _managed _free <<EOF
+$(movable_zone)
+EOF
+	check_eq "ZONE_MOVABLE is exactly the device ($_pages pages)" "$_present" "$_pages"
+	mkdir -p /mnt/fill
+	mount -t tmpfs -o size=$(($2 + 64))m tmpfs /mnt/fill
+	dd if=/dev/zero of=/mnt/fill/f bs=1M count="$2" 2>/dev/null
+	sync
+	read -r _present _managed _free <<EOF
+$(movable_zone)
+EOF
+	_used=$((_managed - _free))
+	diag "device: $_pages pages, $_managed managed, $_free free, $_used in use after a $2 MiB tmpfs fill"
+	if [ "$_used" -ge 32768 ]; then ok "the fill is in the device ($_used pages in use)"
+	else nok "the fill is in the device # only $_used pages in use"; fi
+	_s0=$(vmstat pgmigrate_success); _f0=$(vmstat pgmigrate_fail)
+	_r=$(hp_write "$1" unplugged)
+	_s1=$(vmstat pgmigrate_success); _f1=$(vmstat pgmigrate_fail)
+	check_eq "unplug of the filled device" "$_r" OK
+	_moved=$((_s1 - _s0))
+	diag "unplug migrated $_moved pages (failed $((_f1 - _f0))), $_used were in use"
+	if [ "$_moved" -ge $((_used * 3 / 4)) ]; then ok "the unplug migrated the pages in use ($_moved >= 3/4 of $_used)"
+	else nok "the unplug migrated the pages in use # $_moved < 3/4 of $_used"; fi
+	if [ "$_moved" -le $((_used + 1024)) ]; then ok "each page migrated at most once ($_moved <= $_used + 1024)"
+	else nok "each page migrated at most once # $_moved > $_used + 1024"; fi
+	check_eq "the fill survived the unplug" "$(wc -c </mnt/fill/f)" $(($2 << 20))
+}
+# unplug_until_killed DEV WHAT: an unplug of DEV, which pinned pages (WHAT
+# says where) must keep from finishing, blocks; it is killed with SIGKILL
+# after 3 s.  Then DEV must read online_movable, every block movable.
+unplug_until_killed() {
+	daxhp-util write "$(hp_attr "$1")" unplugged >/tmp/w.out 2>&1 & # the writer itself, not a subshell
+	_w=$!
+	sleep 3
+	if kill -0 $_w 2>/dev/null; then
+		ok "unplug blocks on the pinned $2"
+		diag "while blocked: $(isolated_pageblocks) pageblocks isolated, blocks $(block_summary "$1")"
+		kill -KILL $_w; wait $_w 2>/dev/null
+	else
+		wait $_w; nok "unplug blocks on the pinned $2 # finished: $(cat /tmp/w.out)"
+	fi
+	check_eq "after the killed unplug: reads online_movable" "$(hp_state "$1")" online_movable
+	check_eq "after the killed unplug: every block of every range online movable" \
+		"$(block_summary "$1")" "online:Movable*$(nblocks "$1")"
+}
 # two_range_device DEV: turn the boot's hmem device DEV (the whole region)
 # into a device of two ranges of two blocks each, with a new neighbour device
 # NB between them: unplug and unbind DEV (dynamic hmem devices only work with

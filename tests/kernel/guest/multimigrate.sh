@@ -14,7 +14,6 @@
 # is killed leaves no pageblock isolated, and the device unplugs once the
 # pages are unpinned.
 . /tests/lib.sh
-SLACK=1024
 ktap_header "multimigrate: a two-range unplug migrates each page in use once"
 DEV=$(find_dax hmem) || { nok "hmem dax device present"; ktap_finish; exit 1; }
 ok "hmem dax device $DEV"
@@ -23,45 +22,8 @@ check "bind $DEV to kmem" bind_kmem "$DEV"
 [ "$(hp_state "$DEV")" = unplugged ] || hp_write "$DEV" unplugged >/dev/null
 r=$(hp_write "$DEV" online_movable); check_eq "online_movable across both ranges" "$r" OK
 
-DEVPAGES=$((N * $(block_size) / 4096))
-read -r present managed free <<EOF
-$(movable_zone)
-EOF
-check_eq "ZONE_MOVABLE is exactly the device ($N blocks)" "$present" "$DEVPAGES"
 check_eq "no pageblock isolated before the unplug" "$(isolated_pageblocks)" 0
-
-mkdir -p /mnt/fill
-mount -t tmpfs -o size=200m tmpfs /mnt/fill
-dd if=/dev/zero of=/mnt/fill/f bs=1M count=160 2>/dev/null
-sync
-read -r present managed free <<EOF
-$(movable_zone)
-EOF
-used=$((managed - free))
-diag "device: $DEVPAGES pages, $managed managed, $free free, $used in use after a 160 MiB tmpfs fill"
-if [ "$used" -ge 32768 ]; then
-	ok "the fill is in the device ($used pages in use)"
-else
-	nok "the fill is in the device # only $used pages in use"
-fi
-
-s0=$(vmstat pgmigrate_success); f0=$(vmstat pgmigrate_fail)
-r=$(hp_write "$DEV" unplugged)
-s1=$(vmstat pgmigrate_success); f1=$(vmstat pgmigrate_fail)
-check_eq "unplug of the filled two-range device" "$r" OK
-moved=$((s1 - s0))
-diag "unplug migrated $moved pages (failed $((f1 - f0))), $used were in use"
-if [ "$moved" -ge $((used * 3 / 4)) ]; then
-	ok "the unplug migrated the pages in use ($moved >= 3/4 of $used)"
-else
-	nok "the unplug migrated the pages in use # $moved < 3/4 of $used"
-fi
-if [ "$moved" -le $((used + SLACK)) ]; then
-	ok "each page migrated at most once across the ranges ($moved <= $used + $SLACK)"
-else
-	nok "each page migrated at most once across the ranges # $moved > $used + $SLACK"
-fi
-check_eq "the fill survived the unplug" "$(wc -c </mnt/fill/f)" $((160 << 20))
+unplug_filled "$DEV" 160
 check_eq "no pageblock left isolated" "$(isolated_pageblocks)" 0
 umount /mnt/fill
 
@@ -78,19 +40,7 @@ pin_pages 64 /tmp/pin.out
 for b in $LAST; do daxhp-util write $MEMSYS/memory$b/state online_movable >/dev/null; done
 diag "pinned ${PINNED:-0} pages while blocks$LAST were offline; now $(block_summary "$DEV")"
 if [ "${PINNED:-0}" -gt 0 ]; then
-	daxhp-util write "$(hp_attr "$DEV")" unplugged >/tmp/w.out 2>&1 & # the writer itself
-	W=$!
-	sleep 3
-	if kill -0 $W 2>/dev/null; then
-		ok "unplug blocks on the pinned first range"
-		diag "while blocked: $(isolated_pageblocks) pageblocks isolated, blocks $(block_summary "$DEV")"
-		kill -KILL $W; wait $W 2>/dev/null
-	else
-		wait $W; nok "unplug blocks on the pinned first range # finished: $(cat /tmp/w.out)"
-	fi
-	check_eq "after the killed unplug: reads online_movable" "$(hp_state "$DEV")" online_movable
-	check_eq "after the killed unplug: every block online movable" \
-		"$(block_summary "$DEV")" "online:Movable*$N"
+	unplug_until_killed "$DEV" "first range"
 	check_eq "after the killed unplug: no pageblock left isolated" "$(isolated_pageblocks)" 0
 	kill $PIN; wait $PIN 2>/dev/null
 	r=$(hp_write "$DEV" unplugged); check_eq "unplug once unpinned" "$r" OK

@@ -51,20 +51,7 @@ for b in $FIRST; do daxhp-util write $MEMSYS/memory$b/state online_movable >/dev
 np=$PINNED
 diag "pinned ${np:-0} pages while blocks$FIRST were offline; now $(block_summary "$DEV")"
 if [ "${np:-0}" -gt 0 ]; then
-	daxhp-util write "$(hp_attr "$DEV")" unplugged >/tmp/w.out 2>&1 & # the writer itself, not a subshell
-	W=$!
-	sleep 3
-	if kill -0 $W 2>/dev/null; then
-		ok "unplug blocks on the pinned last range"
-		# While it blocks, the first range may be offline already: that is the point.
-		diag "blocks while blocked: $(block_summary "$DEV")"
-		kill -KILL $W; wait $W 2>/dev/null
-	else
-		wait $W; nok "unplug blocks on the pinned last range # finished: $(cat /tmp/w.out)"
-	fi
-	check_eq "after the failed unplug: reads online_movable" "$(hp_state "$DEV")" online_movable
-	check_eq "after the failed unplug: every block of every range online movable" \
-		"$(block_summary "$DEV")" "online:Movable*$N"
+	unplug_until_killed "$DEV" "last range"
 	kill $PIN; wait $PIN 2>/dev/null
 	r=$(hp_write "$DEV" unplugged); check_eq "unplug once unpinned" "$r" OK
 	check_eq "no block left" "$(blocks_present "$DEV")" 0
