@@ -58,6 +58,12 @@
  *                                 caller steers the allocation by offlining
  *                                 the blocks it wants left free; user pages
  *                                 fill ZONE_MOVABLE first.)
+ *   daxhp-util pgtables N NODE    bound to NUMA node NODE, map the zero page
+ *                                 once every 2 MiB of a fresh mapping (no
+ *                                 THP) N times: N page-table pages, which are
+ *                                 unmovable kernel memory, from the node's
+ *                                 kernel zones only; prints "PGTABLES N"
+ *                                 then sleeps until killed
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -68,6 +74,7 @@
 #include <string.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <sys/uio.h>
@@ -367,6 +374,22 @@ static long long bench_unplug(const struct bench *b, int per_block)
 	return rc ? rc : (long long)(t1 - t0) / 1000;
 }
 
+/* MPOL_BIND the calling task to one NUMA node (-1: leave the policy). */
+static int bind_to_node(int node)
+{
+	unsigned long mask;
+
+	if (node < 0)
+		return 0;
+	if (node >= (int)(sizeof(mask) * 8)) {
+		errno = EINVAL;
+		return -1;
+	}
+	mask = 1UL << node;
+	/* MPOL_BIND = 2; no libnuma in the initramfs */
+	return (int)syscall(SYS_set_mempolicy, 2, &mask, sizeof(mask) * 8);
+}
+
 /* Child: fill MB MiB of anonymous memory on NODE, then hold it. */
 static pid_t filler(size_t mb, int node)
 {
@@ -381,12 +404,7 @@ static pid_t filler(size_t mb, int node)
 		size_t len = mb << 20, i;
 		unsigned char *buf;
 
-		if (node >= 0) {
-			unsigned long mask = 1UL << node;
-
-			/* MPOL_BIND = 2 */
-			syscall(SYS_set_mempolicy, 2, &mask, sizeof(mask) * 8);
-		}
+		bind_to_node(node);
 		buf = mmap(NULL, len, PROT_READ | PROT_WRITE,
 			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (buf == MAP_FAILED)
@@ -571,6 +589,44 @@ static int do_pin(size_t mb, size_t stride_kb)
 	return 0;
 }
 
+/*
+ * A read fault on private anonymous memory maps the shared zero page, so
+ * each 2 MiB stride costs one page-table page and no data page.  THP is
+ * off: a huge zero page would need no page table.
+ */
+static int do_pgtables(size_t n, int node)
+{
+	const size_t stride = 2UL << 20;
+	volatile unsigned char *buf;
+	size_t i;
+
+	if (bind_to_node(node) < 0) {
+		perror("set_mempolicy");
+		return 1;
+	}
+	buf = mmap(NULL, n * stride, PROT_READ,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (buf == MAP_FAILED) {
+		perror("mmap");
+		return 1;
+	}
+	/*
+	 * The test kernels have no madvise(2) (CONFIG_ADVISE_SYSCALLS=n);
+	 * prctl turns THP off for the whole process.  EINVAL: no THP at all.
+	 */
+	if (prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0) < 0 && errno != EINVAL) {
+		perror("prctl(PR_SET_THP_DISABLE)");
+		return 1;
+	}
+	for (i = 0; i < n; i++)
+		(void)buf[i * stride];
+	printf("PGTABLES %zu\n", n);
+	fflush(stdout);
+	for (;;)
+		pause();
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 4 && !strcmp(argv[1], "write"))
@@ -586,6 +642,8 @@ int main(int argc, char **argv)
 	if ((argc == 3 || argc == 4) && !strcmp(argv[1], "pin"))
 		return do_pin(strtoul(argv[2], NULL, 0),
 			      argc == 4 ? strtoul(argv[3], NULL, 0) : 64);
-	fprintf(stderr, "usage: daxhp-util write PATH VALUE | read PATH [N] | now | bench DEV PAIRS FILL_MB NODE BLOCK... | arrival DEV PAIRS | pin MB [STRIDE_KB]\n");
+	if (argc == 4 && !strcmp(argv[1], "pgtables"))
+		return do_pgtables(strtoul(argv[2], NULL, 0), atoi(argv[3]));
+	fprintf(stderr, "usage: daxhp-util write PATH VALUE | read PATH [N] | now | bench DEV PAIRS FILL_MB NODE BLOCK... | arrival DEV PAIRS | pin MB [STRIDE_KB] | pgtables N NODE\n");
 	return 2;
 }

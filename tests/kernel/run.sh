@@ -21,7 +21,7 @@
 # Groups: selftest (a), transitions (b), probe (c, one boot per
 # memhp_default_state), multirange (d, hmem), sigkill (e), race (f),
 # unbind (g), compat (h), readers (j), killable (k), migrate (l),
-# multimigrate (m, hmem).
+# multimigrate (m, hmem), failearly (n, hmem on a node of its own).
 set -uo pipefail
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 CACHE=${DAXHP_CACHE:-/var/cache/daxhp}
@@ -53,7 +53,16 @@ if [ "$VARIANT" = debug ]; then SLOW=4 VARIANT_APPEND=no5lvl; else SLOW=1 VARIAN
 PMEM='1152M!4G'             # region0 -> namespace0.0 -> 8 blocks of 128 MiB
 PMEM2='640M!5376M'          # a second region (pmem-two boot only)
 HMEM='1G%4G-1+0xefffffff'   # soft-reserved -> hmem region, dax device bound to kmem at boot
-# name | memmap | extra append | tests (comma separated) | timeout (s, default variant)
+HMEM_NODE='1G%7G-1+0xefffffff' # the same on node 1 (topology own-node)
+# Topologies (QEMU memory and NUMA): "" = one node, 6G; own-node = node 0:
+# 0-3G + 4G-7G with the CPU, node 1: 7G-8G, CPU-less (where CXL memory
+# appears), the soft-reserved region HMEM_NODE
+OWN_NODE=(--mem 7G
+	--qemu -object --qemu memory-backend-ram,id=m0,size=6G
+	--qemu -numa --qemu node,nodeid=0,cpus=0,memdev=m0
+	--qemu -object --qemu memory-backend-ram,id=m1,size=1G
+	--qemu -numa --qemu node,nodeid=1,memdev=m1)
+# name | memmap | extra append | tests (comma separated) | timeout (s, default variant) | topology
 if [ $SERIES = 1 ]; then
 BOOTS=(
 	"pmem-offline|$PMEM|memhp_default_state=offline|probe,selftest,transitions,compat,unbind|900"
@@ -65,6 +74,7 @@ BOOTS=(
 	"pmem-online_movable|$PMEM|memhp_default_state=online_movable|probe|240"
 	"hmem-offline|$HMEM|memhp_default_state=offline|probe,multirange|480"
 	"hmem-migrate|$HMEM|memhp_default_state=offline|multimigrate|300"
+	"hmem-node|$HMEM_NODE|memhp_default_state=offline|failearly|300|own-node"
 )
 else
 BOOTS=(
@@ -111,11 +121,12 @@ PASS=0 FAIL=0 TOPN=0 BOOTN=0
 
 # One boot: writes $LOGDIR/NAME.res (nested KTAP, "RESULT ok|fail NAME:group # ..."
 # lines for the top level) and returns when the VM is gone.
-run_boot() { # NAME MEMMAP APPEND TESTS TIMEOUT
+run_boot() { # NAME MEMMAP APPEND TESTS TIMEOUT TOPOLOGY
 	local name=$1 memmap=$2 append=$3 tests=$4 tmo=$5 L=$LOGDIR/$1.log R=$LOGDIR/$1.res
-	local bt0 bt1 vmrc t res p s f trc scan src
+	local bt0 bt1 vmrc t res p s f trc scan src vm=(--mem 6G)
+	[ "$6" = own-node ] && vm=("${OWN_NODE[@]}")
 	bt0=$(date +%s)
-	"$TOP/kernel/qemu/run-vm.sh" --kernel "$BZ" --initrd "$INITRD" --log "$L" --mem 6G \
+	"$TOP/kernel/qemu/run-vm.sh" --kernel "$BZ" --initrd "$INITRD" --log "$L" "${vm[@]}" \
 		--memmap "$memmap" --append "$append${VARIANT_APPEND:+ $VARIANT_APPEND}" --test "$tests" --timeout "$tmo" 2>>"$LOGDIR/$name.err"
 	vmrc=$?
 	bt1=$(date +%s)
@@ -161,9 +172,9 @@ done
 # Boots in parallel, $JOBS at a time (TCG is single-threaded per VM).
 running=0
 for b in "${SEL[@]}"; do
-	IFS='|' read -r name memmap append tests tmo <<<"$b"
+	IFS='|' read -r name memmap append tests tmo topo <<<"$b"
 	rm -f "$LOGDIR/$name.res" "$LOGDIR/$name.err"
-	run_boot "$name" "$memmap" "$append" "$tests" $((tmo * SLOW)) &
+	run_boot "$name" "$memmap" "$append" "$tests" $((tmo * SLOW)) "$topo" &
 	running=$((running + 1))
 	if [ $running -ge "$JOBS" ]; then wait -n; running=$((running - 1)); fi
 done

@@ -148,19 +148,20 @@ agree() { # DEV -> prints "" when consistent, else a reason
 	*) echo "invalid state '$_st' (blocks $_sum)" ;;
 	esac
 }
-# zoneinfo of node 0's Movable zone: "present managed free" in pages
+# zoneinfo of a node's (default 0) Movable zone: "present managed free" in pages
 movable_zone() {
-	awk '/^Node 0, zone/ { z = $4 }
+	awk -v node="${1:-0}," '$1 == "Node" { z = ($2 == node) ? $4 : "" }
 	     z == "Movable" && $1 == "pages" && $2 == "free" { f = $3 }
 	     z == "Movable" && $1 == "present" { p = $2 }
 	     z == "Movable" && $1 == "managed" { m = $2 }
 	     END { print p + 0, m + 0, f + 0 }' /proc/zoneinfo
 }
 vmstat() { awk -v k="$1" '$1 == k { print $2 }' /proc/vmstat; }
-# Pageblocks of every zone that are MIGRATE_ISOLATE (/proc/pagetypeinfo).
+# Pageblocks of every zone that are MIGRATE_ISOLATE (/proc/pagetypeinfo:
+# per node, free counts (", type" lines) and then block counts).
 isolated_pageblocks() {
 	awk '/^Number of blocks type/ { for (i = 1; i <= NF; i++) if ($i == "Isolate") c = i; next }
-	     c && /^Node/ { n += $c }
+	     c && /^Node/ && !/, type / { n += $c }
 	     END { print n + 0 }' /proc/pagetypeinfo
 }
 # unplug_filled DEV MIB: DEV online_movable is the guest's only ZONE_MOVABLE
