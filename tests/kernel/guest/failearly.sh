@@ -4,9 +4,10 @@
 # unmovable kernel memory fails before it migrates a single page.
 # The hmem device sits on a CPU-less NUMA node of its own, as CXL memory
 # does, so an allocation bound to that node can only come from the device.
-# It is made into two ranges; the first is onlined movable and filled with
-# 160 MiB of tmpfs, the second is onlined as kernel memory and given
-# page-table pages (unmovable, and allowed only in kernel zones).
+# It is made into two ranges; the first (two blocks) is onlined movable and
+# filled with 160 MiB of tmpfs, the second (one block) is onlined as kernel
+# memory and given page-table pages (unmovable, allowed only in kernel
+# zones).
 # Offlining range by range (series v8 and before) migrated the whole first
 # range to node 0 and only then found the second range's page tables: the
 # unplug failed with EBUSY after moving 40k pages for nothing (and back
@@ -17,7 +18,11 @@ ktap_header "failearly: an unmovable page in a later range fails the unplug befo
 DEV=$(find_dax hmem) || { nok "hmem dax device present"; ktap_finish; exit 1; }
 NODE=$(cat $DAXBUS/devices/$DEV/target_node)
 check_eq "hmem device $DEV is on node 1, a node of its own" "$NODE" 1
-two_range_device "$DEV"
+# The second range is one block: its kernel-side metadata allocated when it
+# comes online (the KASAN shadow of the debug kernel, page_ext) prefers the
+# block's node, and with two blocks the first one onlined would hold the
+# second's, unmovable, and the device could never be unplugged again.
+two_range_device "$DEV" 1
 check "bind $DEV to kmem" bind_kmem "$DEV"
 [ "$(hp_state "$DEV")" = unplugged ] || hp_write "$DEV" unplugged >/dev/null
 r=$(hp_write "$DEV" online_movable); check_eq "online_movable across both ranges" "$r" OK
@@ -34,7 +39,7 @@ done
 for b in $LAST; do daxhp-util write $MEMSYS/memory$b/state offline >/dev/null; done
 for b in $LAST; do daxhp-util write $MEMSYS/memory$b/state online_kernel >/dev/null; done
 MIXED=$(block_summary "$DEV")
-check_eq "first range movable, second range (blocks$LAST) kernel" "$MIXED" "online:Movable*2,online:Normal*2"
+check_eq "first range movable, second range (blocks$LAST) kernel" "$MIXED" "online:Movable*2,online:Normal*1"
 check_eq "a device with both zones reads online" "$(hp_state "$DEV")" online
 
 node_pagetables_kb() {

@@ -219,11 +219,12 @@ unplug_until_killed() {
 	check_eq "after the killed unplug: every block of every range online movable" \
 		"$(block_summary "$1")" "online:Movable*$(nblocks "$1")"
 }
-# two_range_device DEV: turn the boot's hmem device DEV (the whole region)
-# into a device of two ranges of two blocks each, with a new neighbour device
-# NB between them: unplug and unbind DEV (dynamic hmem devices only work with
-# kmem: device_dax refuses them, so resize/create through sysfs, not daxctl),
-# shrink it to two blocks, size NB to the next two, grow DEV by two past NB.
+# two_range_device DEV [N2]: turn the boot's hmem device DEV (the whole
+# region) into a device of two ranges, two blocks then N2 (default 2), with a
+# new neighbour device NB of two blocks between them: unplug and unbind DEV
+# (dynamic hmem devices only work with kmem: device_dax refuses them, so
+# resize/create through sysfs, not daxctl), shrink it to two blocks, size NB
+# to the next two, grow DEV by N2 past NB.
 # NB is left without a driver: its memory must never be touched.  Sets NB,
 # N (DEV's blocks) and ALLB (the region's blocks, for allb).
 allb() { for _b in $ALLB; do [ -d $MEMSYS/memory$_b ] && printf '%s:%s ' $_b "$(cat $MEMSYS/memory$_b/state)"; done; }
@@ -240,12 +241,14 @@ two_range_device() {
 	NB=$(cat $_rdir/create) # reads the youngest device created
 	_r=$(daxhp-util write $DAXBUS/devices/$NB/size $_Q); check_eq "size neighbour $NB to 2 blocks" "$_r" OK
 	diag "neighbour $NB: $(dev_ranges "$NB" 2>/dev/null | tr '\n' ' ')"
-	_r=$(daxhp-util write $DAXBUS/devices/$1/size $((_Q * 2))); check_eq "grow $1 to 4 blocks around the neighbour" "$_r" OK
+	_n2=${2:-2}
+	_r=$(daxhp-util write $DAXBUS/devices/$1/size $((_Q + _n2 * _Q / 2)))
+	check_eq "grow $1 to $((2 + _n2)) blocks around the neighbour" "$_r" OK
 	_nr=$(dev_ranges "$1" | wc -l)
 	diag "$1 ranges now: $(dev_ranges "$1" | tr '\n' ' ')"
 	check "$1 holds >= 2 ranges ($_nr)" [ "$_nr" -ge 2 ]
 	N=$(nblocks "$1")
-	check_eq "$1 spans 4 blocks" "$N" 4
+	check_eq "$1 spans $((2 + _n2)) blocks" "$N" $((2 + _n2))
 	[ -n "$(driver_of "$NB")" ] && echo "$NB" >$DAXBUS/drivers/$(driver_of "$NB")/unbind
 	return 0
 }
