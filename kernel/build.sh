@@ -8,6 +8,8 @@
 #
 #   --variant   default: kernel/config/daxhp.config;
 #               debug:   + kernel/config/debug.config (KASAN, lockdep, DEBUG_VM)
+#               (series builds: + config/inject.config, memory notifier
+#               error injection for the rollback tests)
 #               (+ config/linux-<major.minor>.config when that file exists)
 #   --no-series build the pristine base without kernel/patches/series
 #   --source    use a user's own 7.2 tree or tarball (see fetch-source.sh);
@@ -168,6 +170,7 @@ if [ $SERIES = 1 ]; then
 	mapfile -t PATCHES < <(series_patches)
 	[ ${#PATCHES[@]} -gt 0 ] || die "kernel/patches/series is empty"
 	FLAVOUR=series
+	FRAGS+=("$KDIR/config/inject.config")
 else
 	FLAVOUR=pristine
 fi

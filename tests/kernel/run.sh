@@ -21,7 +21,8 @@
 # Groups: selftest (a), transitions (b), probe (c, one boot per
 # memhp_default_state), multirange (d, hmem), sigkill (e), race (f),
 # unbind (g), compat (h), readers (j), killable (k), migrate (l),
-# multimigrate (m, hmem), failearly (n, hmem on a node of its own).
+# multimigrate (m, hmem), failearly (n, hmem on a node of its own),
+# rollback (o, hmem, memory notifier error injection).
 set -uo pipefail
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 CACHE=${DAXHP_CACHE:-/var/cache/daxhp}
@@ -75,6 +76,7 @@ BOOTS=(
 	"hmem-offline|$HMEM|memhp_default_state=offline|probe,multirange|480"
 	"hmem-migrate|$HMEM|memhp_default_state=offline|multimigrate|300"
 	"hmem-node|$HMEM_NODE|memhp_default_state=offline|failearly|300|own-node"
+	"hmem-inject|$HMEM|memhp_default_state=offline|rollback|300"
 )
 else
 BOOTS=(
