@@ -31,15 +31,11 @@ r=$(hp_write "$DEV" online_movable); check_eq "online_movable across both ranges
 # online meanwhile, so node 1 never runs out of memory and its kswapd and
 # kcompactd (started with the first onlining, their memory on node 0 then,
 # ZONE_MOVABLE being no place for it) are not started again into it.
-FIRSTR=$(dev_ranges "$DEV" | head -n1)
-LAST=
-for b in $(dev_blocks "$DEV"); do
-	[ $((b * $(block_size))) -gt "${FIRSTR#* }" ] && LAST="$LAST $b"
-done
+LAST=$(echo $(later_range_blocks "$DEV"))
 for b in $LAST; do daxhp-util write $MEMSYS/memory$b/state offline >/dev/null; done
 for b in $LAST; do daxhp-util write $MEMSYS/memory$b/state online_kernel >/dev/null; done
 MIXED=$(block_summary "$DEV")
-check_eq "first range movable, second range (blocks$LAST) kernel" "$MIXED" "online:Movable*2,online:Normal*1"
+check_eq "first range movable, second range (blocks $LAST) kernel" "$MIXED" "online:Movable*2,online:Normal*1"
 check_eq "a device with both zones reads online" "$(hp_state "$DEV")" online
 
 node_pagetables_kb() {

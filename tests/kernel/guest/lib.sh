@@ -252,6 +252,15 @@ two_range_device() {
 	[ -n "$(driver_of "$NB")" ] && echo "$NB" >$DAXBUS/drivers/$(driver_of "$NB")/unbind
 	return 0
 }
+# later_range_blocks DEV: the blocks of every range of DEV after its first.
+later_range_blocks() {
+	_first_end=$(dev_ranges "$1" | head -n1)
+	_first_end=${_first_end#* }
+	for _b in $(dev_blocks "$1"); do
+		[ $((_b * $(block_size))) -gt "$_first_end" ] && echo "$_b"
+	done
+	return 0
+}
 # pin_pages MB OUT: `daxhp-util pin MB` in the background, its output in OUT;
 # returns once it has pinned (its PINNED line) or died.  Sets PIN (its pid)
 # and PINNED (pages pinned, 0 if none); returns 1 when nothing was pinned.

@@ -30,15 +30,11 @@ umount /mnt/fill
 # Pages pinned in the first range only: its blocks stay online while the
 # second range's are offlined by hand for the pinner's allocations.
 r=$(hp_write "$DEV" online_movable); check_eq "online_movable again" "$r" OK
-FIRSTR=$(dev_ranges "$DEV" | head -n1)
-LAST=
-for b in $(dev_blocks "$DEV"); do
-	[ $((b * $(block_size))) -gt "${FIRSTR#* }" ] && LAST="$LAST $b"
-done
+LAST=$(echo $(later_range_blocks "$DEV"))
 for b in $LAST; do daxhp-util write $MEMSYS/memory$b/state offline >/dev/null; done
 pin_pages 64 /tmp/pin.out
 for b in $LAST; do daxhp-util write $MEMSYS/memory$b/state online_movable >/dev/null; done
-diag "pinned ${PINNED:-0} pages while blocks$LAST were offline; now $(block_summary "$DEV")"
+diag "pinned ${PINNED:-0} pages while blocks $LAST were offline; now $(block_summary "$DEV")"
 if [ "${PINNED:-0}" -gt 0 ]; then
 	unplug_until_killed "$DEV" "first range"
 	check_eq "after the killed unplug: no pageblock left isolated" "$(isolated_pageblocks)" 0
