@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """daxhpd scale and footprint on the fake kernel (a benchmark, not a test).
 
-    bench/daemon/bench.py [--reps N] [--sizes 64,128,256] [--build DIR]
+    bench/daemon/bench.py [--reps N] [--sizes 64,128,256] [--arrivals N] [--build DIR]
 
 Needs root and a meson build (DAXHP_BUILD_ROOT or --build; tests/run-all.sh
 prints where its build dir is). Runs in the integration suite's private
@@ -16,10 +16,18 @@ the daemon's own CPU time (utime+stime), its step workers' CPU time
 (cutime+cstime), peak RSS (VmHWM), wall time. Sizes are interleaved, each
 repetition in a rotated order; medians and min-max over the repetitions.
 
-Footprint: an idle daxhpd managing 4 devices: smaps_rollup (Rss, Pss_Anon,
-Private_Dirty) and Private_Dirty by mapping, to show what libudev,
-libdaxctl and libsystemd cost. The umockdev preload (test-only) is listed
-apart and not counted.
+Arrivals: the e2e guest's arrival (bench/e2e/arrival.py) at the host's
+speed, one device at a time: a devdax device appears, daxhpd binds kmem and
+writes online_movable; each arrival's transition record gives daxhpd's own
+CPU time (daemon + step worker - the worker's kernel calls) from the same
+getrusage() fields the guest bench reads. N arrivals of one daxhpd, each
+alone (the next device only after the last is idle); the first, a cold
+daemon's, is shown apart.
+
+Footprint: an idle daxhpd managing 4 devices, and the step worker it keeps
+ready meanwhile: smaps_rollup (Rss, Pss_Anon, Private_Dirty, Shared_Dirty)
+and Private_Dirty by mapping, to show what libudev, libdaxctl and libsystemd
+cost. The umockdev preload (test-only) is listed apart and not counted.
 """
 
 import argparse
@@ -35,6 +43,7 @@ sys.path.insert(0, os.path.join(SRC, 'tests', 'integration'))
 ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
 ap.add_argument('--reps', type=int, default=10)
 ap.add_argument('--sizes', default='64,128,256')
+ap.add_argument('--arrivals', type=int, default=21, help='single arrivals (0: none)')
 ap.add_argument('--build', default=os.environ.get('DAXHP_BUILD_ROOT'))
 args = ap.parse_args()
 if not args.build:
@@ -101,6 +110,46 @@ def burst(n):
         w.close()
 
 
+CPU_KEYS = ('OWN', 'DAEMON', 'DAEMON_MATCH', 'DAEMON_QUEUE', 'WORKER', 'KERNEL')
+
+
+def arrivals(n, journal):
+    """CPU fields (ms) of n single arrivals' transition-finished records, in order."""
+    w = World(policies=POLICY)
+    try:
+        w.start_daemon(debug=False)
+        time.sleep(0.5)
+        names = ['dax%d.0' % i for i in range(n)]
+        for name in names:
+            w.fk.add_device(name, provider='hmem', size=1 << 30, mode='devdax')
+            # Watch the fake kernel, not the bus: a poll would be daemon CPU inside the record.
+            harness.wait_for(lambda: w.fk.state(name) == 'online_movable', 60, what=name + ' online_movable')
+            time.sleep(0.5)
+            w.wait_device(name, State='online_movable', Transition='idle')
+        out = []
+        for name in names:
+            recs = [r for r in journal.records('DAXHP_DEVICE=' + name, 'DAXHP_EVENT=transition-finished')
+                    if r.get('_PID') == str(w.daemon.pid) and 'DAXHP_CPU_OWN_USEC' in r]
+            if len(recs) != 1:
+                raise RuntimeError('%s: %d transition records with CPU fields' % (name, len(recs)))
+            out.append({k: int(recs[0].get('DAXHP_CPU_%s_USEC' % k, 0)) / 1e3 for k in CPU_KEYS})
+        return out
+    finally:
+        w.close()
+
+
+def arrivals_table(runs):
+    print('\nSingle arrivals on the host (fake kernel): a devdax device -> kmem bind -> online_movable, '
+          "daxhpd's CPU per arrival from its transition record, ms, median [min-max]")
+    print('| arrivals | n | own CPU | daemon | daemon: uevent -> policy | daemon: policy -> first step '
+          '| step worker | worker: kernel calls |')
+    print('|---|---:|---:|---:|---:|---:|---:|---:|')
+    for label, rs in (('first (cold daemon)', runs[:1]), ('later (warm daemon)', runs[1:])):
+        if rs:
+            print('| %s | %d | %s |' % (label, len(rs), ' | '.join(
+                '%.2f [%.2f-%.2f]' % (med(v), min(v), max(v)) for v in ([r[k] for r in rs] for k in CPU_KEYS))))
+
+
 def smaps(pid):
     rollup = {}
     with open('/proc/%d/smaps_rollup' % pid) as f:
@@ -122,7 +171,21 @@ def smaps(pid):
     return rollup, by_map
 
 
+def children(pid):
+    out = []
+    for d in os.listdir('/proc'):
+        if d.isdigit():
+            try:
+                with open('/proc/%s/stat' % d) as f:
+                    if int(f.read().rsplit(')', 1)[1].split()[1]) == pid:
+                        out.append(int(d))
+            except OSError:
+                pass
+    return out
+
+
 def footprint():
+    """smaps of the idle daemon and of its step worker (kept ready while devices are managed)."""
     w = World(policies=POLICY)
     try:
         for i in range(4):
@@ -131,7 +194,7 @@ def footprint():
         for i in range(4):
             w.wait_device('dax%d.0' % i, State='online_movable', Transition='idle')
         time.sleep(3)
-        return smaps(w.daemon.pid)
+        return [('daemon', smaps(w.daemon.pid))] + [('step worker', smaps(c)) for c in children(w.daemon.pid)]
     finally:
         w.close()
 
@@ -140,10 +203,52 @@ def med(xs):
     return statistics.median(xs)
 
 
+def scale_table(sizes, results):
+    print('\nScale: N devices (8 blocks each) arriving in one burst, policy online_movable; '
+          'median [min-max] of %d reps' % args.reps)
+    print('| devices | daemon CPU (s) | per device (ms) | workers CPU (s) | peak RSS (KiB) | wall (s) |')
+    print('|---:|---:|---:|---:|---:|---:|')
+    for n in sizes:
+        rs = results[n]
+        own = [r['own'] for r in rs]
+        wk = [r['workers'] for r in rs]
+        hwm = [r['hwm'] for r in rs]
+        wall = [r['wall'] for r in rs]
+        print('| %d | %.3f [%.3f-%.3f] | %.2f | %.2f [%.2f-%.2f] | %d [%d-%d] | %.1f [%.1f-%.1f] |'
+              % (n, med(own), min(own), max(own), med(own) / n * 1e3, med(wk), min(wk), max(wk),
+                 med(hwm), min(hwm), max(hwm), med(wall), min(wall), max(wall)))
+
+
+def footprint_table():
+    procs = footprint()
+    print('\nIdle footprint (4 devices managed), /proc/PID/smaps_rollup, KiB; Pss_Anon splits the '
+          'pages the two processes share, so its sum is their anonymous memory')
+    print('| process | Rss | Pss | Pss_Anon | Private_Dirty | Shared_Dirty | Private_Dirty without the umockdev preload |')
+    print('|---|---:|---:|---:|---:|---:|---:|')
+    total = {}
+    for name, (rollup, by_map) in procs:
+        pre = sum(v for k, v in by_map.items() if 'umockdev' in k)
+        print('| %s | %d | %d | %d | %d | %d | %d |' % (
+            name, rollup.get('Rss', 0), rollup.get('Pss', 0), rollup.get('Pss_Anon', 0),
+            rollup.get('Private_Dirty', 0), rollup.get('Shared_Dirty', 0), rollup.get('Private_Dirty', 0) - pre))
+        for k in ('Pss', 'Pss_Anon'):
+            total[k] = total.get(k, 0) + rollup.get(k, 0)
+    print('| together | | %d | **%d** | | | |' % (total['Pss'], total['Pss_Anon']))
+    for name, (rollup, by_map) in procs:
+        print('\nPrivate_Dirty of the %s by mapping (KiB, >= 8)' % name)
+        print('| mapping | KiB |')
+        print('|---|---:|')
+        for k, v in sorted(by_map.items(), key=lambda kv: -kv[1]):
+            if v >= 8:
+                print('| %s | %d |' % (k, v))
+
+
 def main():
-    sizes = [int(x) for x in args.sizes.split(',')]
+    sizes = [int(x) for x in args.sizes.split(',')] if args.reps > 0 else []
     journal = harness.Journal().start()
     try:
+        if args.arrivals > 0:
+            arrivals_table(arrivals(args.arrivals, journal))
         results = {n: [] for n in sizes}
         for rep in range(args.reps):
             order = sizes[rep % len(sizes):] + sizes[:rep % len(sizes)]
@@ -152,33 +257,9 @@ def main():
                 results[n].append(r)
                 print('rep %d n=%d: daemon %.3f s CPU, workers %.2f s, peak RSS %d KiB, wall %.1f s'
                       % (rep + 1, n, r['own'], r['workers'], r['hwm'], r['wall']), file=sys.stderr)
-        print('\nScale: N devices (8 blocks each) arriving in one burst, policy online_movable; '
-              'median [min-max] of %d reps' % args.reps)
-        print('| devices | daemon CPU (s) | per device (ms) | workers CPU (s) | peak RSS (KiB) | wall (s) |')
-        print('|---:|---:|---:|---:|---:|---:|')
-        for n in sizes:
-            rs = results[n]
-            own = [r['own'] for r in rs]
-            wk = [r['workers'] for r in rs]
-            hwm = [r['hwm'] for r in rs]
-            wall = [r['wall'] for r in rs]
-            print('| %d | %.3f [%.3f-%.3f] | %.2f | %.2f [%.2f-%.2f] | %d [%d-%d] | %.1f [%.1f-%.1f] |'
-                  % (n, med(own), min(own), max(own), med(own) / n * 1e3, med(wk), min(wk), max(wk),
-                     med(hwm), min(hwm), max(hwm), med(wall), min(wall), max(wall)))
-
-        rollup, by_map = footprint()
-        print('\nIdle footprint (4 devices managed), /proc/PID/smaps_rollup, KiB')
-        print('| Rss | Pss | Pss_Anon | Private_Dirty | Private_Dirty without the umockdev preload |')
-        print('|---:|---:|---:|---:|---:|')
-        pre = sum(v for k, v in by_map.items() if 'umockdev' in k)
-        print('| %d | %d | %d | %d | %d |' % (rollup.get('Rss', 0), rollup.get('Pss', 0), rollup.get('Pss_Anon', 0),
-                                            rollup.get('Private_Dirty', 0), rollup.get('Private_Dirty', 0) - pre))
-        print('\nPrivate_Dirty by mapping (KiB, >= 8)')
-        print('| mapping | KiB |')
-        print('|---|---:|')
-        for k, v in sorted(by_map.items(), key=lambda kv: -kv[1]):
-            if v >= 8:
-                print('| %s | %d |' % (k, v))
+        if sizes:
+            scale_table(sizes, results)
+        footprint_table()
     finally:
         journal.stop()
 
