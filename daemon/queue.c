@@ -478,12 +478,15 @@ typedef struct StepRequest {
 
 #define STEP_REQUEST_MAX (1 + sizeof(StepRequest) + NAME_MAX)
 
+/*
+ * The worker's CPU clock started at the fork: what it used since the last
+ * step belongs to this step, and so does its start-up when it was forked
+ * for this step. A worker started ahead of time (queue_keep_worker()) starts
+ * counting once it is ready: its start-up belongs to no step.
+ */
+static usec_t worker_cpu_reported;
+
 static void worker_run(Queue *q, int fd, const StepRequest *req, const char *device) {
-        /*
-         * The worker's CPU clock started at the fork: what it used since the
-         * last step (or its start-up, for the first) belongs to this step.
-         */
-        static usec_t cpu_reported;
         char rec[1 + sizeof(int32_t)] = { 'R' }, trec[1 + sizeof(StepCalls)] = { 'T' };
         StepCalls calls = {};
         usec_t t[2], c[2];
@@ -510,15 +513,15 @@ static void worker_run(Queue *q, int fd, const StepRequest *req, const char *dev
                         .cpu = c[1] - c[0],
                         .n = 1,
                 };
-        calls.worker_cpu = c[1] - cpu_reported;
-        cpu_reported = c[1];
+        calls.worker_cpu = c[1] - worker_cpu_reported;
+        worker_cpu_reported = c[1];
         memcpy(trec + 1, &calls, sizeof(calls));
         (void) send(fd, trec, sizeof(trec), MSG_NOSIGNAL);
         memcpy(rec + 1, &r, sizeof(r));
         (void) send(fd, rec, sizeof(rec), MSG_NOSIGNAL);
 }
 
-_noreturn_ static void worker_main(Queue *q, int fd, pid_t parent) {
+_noreturn_ static void worker_main(Queue *q, int fd, pid_t parent, bool ahead) {
         sigset_t ss;
 
         /*
@@ -541,6 +544,8 @@ _noreturn_ static void worker_main(Queue *q, int fd, pid_t parent) {
 
         sigemptyset(&ss);
         (void) sigprocmask(SIG_SETMASK, &ss, NULL);
+        if (ahead)
+                worker_cpu_reported = cpu_usec();
 
         /*
          * Only what cannot change after the queue was created may be used
@@ -565,7 +570,7 @@ _noreturn_ static void worker_main(Queue *q, int fd, pid_t parent) {
         }
 }
 
-static int worker_spawn(Queue *q) {
+static int worker_spawn(Queue *q, bool ahead) {
         _cleanup_free_ Worker *w = NULL;
         int fds[2], r;
         pid_t pid, parent;
@@ -591,7 +596,7 @@ static int worker_spawn(Queue *q) {
                 /* The parent's bookkeeping, not the worker's. */
                 free(TAKE_PTR(w));
                 close(fds[0]);
-                worker_main(q, fds[1], parent);
+                worker_main(q, fds[1], parent, ahead);
         }
         close(fds[1]);
         w->pid = pid;
@@ -629,7 +634,7 @@ static int worker_send(Queue *q, const char *device, const Step *step, int memma
                 if (q->worker && (q->worker->stopped || q->worker->busy))
                         worker_retire(q->worker);
                 if (!q->worker) {
-                        r = worker_spawn(q);
+                        r = worker_spawn(q, false);
                         if (r < 0)
                                 return r;
                 }
@@ -785,7 +790,7 @@ static void worker_idle(Queue *q) {
                 worker_retire(q->worker);
         if (q->worker)
                 return;
-        r = worker_spawn(q);
+        r = worker_spawn(q, true);
         if (r < 0)
                 /* Not fatal: the next step forks one. */
                 log_warning_errno(r, "Cannot start a step worker ahead of time: %m");
