@@ -62,9 +62,19 @@ TICK = os.sysconf('SC_CLK_TCK')
 
 
 def cpu(pid):
+    """CPU seconds of the daemon, and of its step workers: the reaped ones and
+    the one it keeps ready (still running, so not in cutime yet)."""
     with open('/proc/%d/stat' % pid) as f:
         v = f.read().rsplit(')', 1)[1].split()
-    return (int(v[11]) + int(v[12])) / TICK, (int(v[13]) + int(v[14])) / TICK
+    workers = int(v[13]) + int(v[14])
+    for c in children(pid):
+        try:
+            with open('/proc/%d/stat' % c) as f:
+                cv = f.read().rsplit(')', 1)[1].split()
+            workers += int(cv[11]) + int(cv[12])
+        except OSError:
+            pass
+    return (int(v[11]) + int(v[12])) / TICK, workers / TICK
 
 
 def status(pid, key):
