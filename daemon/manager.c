@@ -207,15 +207,6 @@ static int device_insert(Manager *m, Device *d) {
         return 0;
 }
 
-/*
- * A host with dax memory keeps a step worker ready, so an arrival or a
- * policy change does not begin with a fork; a host without any stays one
- * process.
- */
-static void manager_keep_worker(Manager *m) {
-        queue_keep_worker(m->queue, m->n_devices > 0);
-}
-
 int manager_add_device(Manager *m, const char *name, Device **ret) {
         _cleanup_(device_freep) Device *d = NULL;
         PolicyState o;
@@ -260,7 +251,6 @@ int manager_add_device(Manager *m, const char *name, Device **ret) {
                    dax_mode_to_string(d->status.mode) ?: "?", device_state_string(d), d->status.size);
         audit_policy(d);
         (void) device_bus_send_added(d);
-        manager_keep_worker(m);
 
         if (ret)
                 *ret = d;
@@ -284,7 +274,6 @@ void manager_remove_device(Manager *m, const char *name) {
         audit_emit(&(AuditRecord) { .kind = AUDIT_DEVICE_REMOVED, .device = name },
                    "%s was removed.", name);
         device_free(d);
-        manager_keep_worker(m);
 }
 
 static void log_diagnostics(const PolicySet *set) {

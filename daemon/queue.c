@@ -49,14 +49,12 @@ struct Job {
 };
 
 /*
- * The step worker: one child process runs the steps, one at a time. While
- * the owner wants one ready (queue_keep_worker(): the daemon manages dax
- * devices) it stays between jobs; otherwise it exits when the queue runs
- * dry. Forking is most of what an arrival costs the daemon: the fork, the
- * child's start and exit, and the copy-on-write faults it leaves both
- * processes (on the host 4 of an arrival's 7 ms of daxhpd CPU). A worker
- * that was told to stop (SIGTERM: a timeout, the daemon stopping) is never
- * given another step.
+ * The step worker: one child process runs the steps, one at a time, for as
+ * long as the queue has work, and exits when the queue runs dry (idle, the
+ * daemon is one process). A process per step cost a fork and an exit per
+ * step on the arrival path (a bind and a write: two), which under QEMU TCG
+ * is a large part of the daemon's own time. A worker that was told to stop
+ * (SIGTERM: a timeout, the daemon stopping) is never given another step.
  */
 typedef struct Worker Worker;
 struct Worker {
@@ -79,7 +77,6 @@ struct Queue {
         sd_event_source *dispatch_source;
         char *lock_path;
         bool stopping;
-        bool keep_worker;       /* one worker stays ready between jobs */
         Worker *worker;         /* the one that gets the next step, if any */
         Worker *retired;        /* closed or stopped, not yet exited */
         unsigned workers_spawned;
@@ -478,15 +475,12 @@ typedef struct StepRequest {
 
 #define STEP_REQUEST_MAX (1 + sizeof(StepRequest) + NAME_MAX)
 
-/*
- * The worker's CPU clock started at the fork: what it used since the last
- * step belongs to this step, and so does its start-up when it was forked
- * for this step. A worker started ahead of time (queue_keep_worker()) starts
- * counting once it is ready: its start-up belongs to no step.
- */
-static usec_t worker_cpu_reported;
-
 static void worker_run(Queue *q, int fd, const StepRequest *req, const char *device) {
+        /*
+         * The worker's CPU clock started at the fork: what it used since the
+         * last step (or its start-up, for the first) belongs to this step.
+         */
+        static usec_t cpu_reported;
         char rec[1 + sizeof(int32_t)] = { 'R' }, trec[1 + sizeof(StepCalls)] = { 'T' };
         StepCalls calls = {};
         usec_t t[2], c[2];
@@ -513,15 +507,15 @@ static void worker_run(Queue *q, int fd, const StepRequest *req, const char *dev
                         .cpu = c[1] - c[0],
                         .n = 1,
                 };
-        calls.worker_cpu = c[1] - worker_cpu_reported;
-        worker_cpu_reported = c[1];
+        calls.worker_cpu = c[1] - cpu_reported;
+        cpu_reported = c[1];
         memcpy(trec + 1, &calls, sizeof(calls));
         (void) send(fd, trec, sizeof(trec), MSG_NOSIGNAL);
         memcpy(rec + 1, &r, sizeof(r));
         (void) send(fd, rec, sizeof(rec), MSG_NOSIGNAL);
 }
 
-_noreturn_ static void worker_main(Queue *q, int fd, pid_t parent, bool ahead) {
+_noreturn_ static void worker_main(Queue *q, int fd, pid_t parent) {
         sigset_t ss;
 
         /*
@@ -544,8 +538,6 @@ _noreturn_ static void worker_main(Queue *q, int fd, pid_t parent, bool ahead) {
 
         sigemptyset(&ss);
         (void) sigprocmask(SIG_SETMASK, &ss, NULL);
-        if (ahead)
-                worker_cpu_reported = cpu_usec();
 
         /*
          * Only what cannot change after the queue was created may be used
@@ -570,7 +562,7 @@ _noreturn_ static void worker_main(Queue *q, int fd, pid_t parent, bool ahead) {
         }
 }
 
-static int worker_spawn(Queue *q, bool ahead) {
+static int worker_spawn(Queue *q) {
         _cleanup_free_ Worker *w = NULL;
         int fds[2], r;
         pid_t pid, parent;
@@ -596,7 +588,7 @@ static int worker_spawn(Queue *q, bool ahead) {
                 /* The parent's bookkeeping, not the worker's. */
                 free(TAKE_PTR(w));
                 close(fds[0]);
-                worker_main(q, fds[1], parent, ahead);
+                worker_main(q, fds[1], parent);
         }
         close(fds[1]);
         w->pid = pid;
@@ -634,7 +626,7 @@ static int worker_send(Queue *q, const char *device, const Step *step, int memma
                 if (q->worker && (q->worker->stopped || q->worker->busy))
                         worker_retire(q->worker);
                 if (!q->worker) {
-                        r = worker_spawn(q, false);
+                        r = worker_spawn(q);
                         if (r < 0)
                                 return r;
                 }
@@ -775,35 +767,6 @@ static int job_continue(Job *j, int error) {
         return 0;
 }
 
-/* Nothing to run: keep a worker ready, or let it go (then an idle daemon is one process). */
-static void worker_idle(Queue *q) {
-        int r;
-
-        if (q->stopping)
-                return;
-        if (!q->keep_worker) {
-                if (q->worker && !q->worker->busy)
-                        worker_retire(q->worker);
-                return;
-        }
-        if (q->worker && q->worker->stopped)
-                worker_retire(q->worker);
-        if (q->worker)
-                return;
-        r = worker_spawn(q, true);
-        if (r < 0)
-                /* Not fatal: the next step forks one. */
-                log_warning_errno(r, "Cannot start a step worker ahead of time: %m");
-}
-
-void queue_keep_worker(Queue *q, bool keep) {
-        if (q->keep_worker == keep)
-                return;
-        q->keep_worker = keep;
-        if (!q->running)
-                worker_idle(q);
-}
-
 static int on_dispatch(sd_event_source *s, void *userdata) {
         Queue *q = userdata;
         Job *j;
@@ -813,7 +776,9 @@ static int on_dispatch(sd_event_source *s, void *userdata) {
         for (j = q->head; j && j->waiting; j = j->next)
                 ;
         if (!j) {
-                worker_idle(q);
+                /* Nothing to run: the worker goes (an idle daemon is one process). */
+                if (q->worker && !q->worker->busy)
+                        worker_retire(q->worker);
                 return 0;
         }
 

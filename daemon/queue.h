@@ -12,9 +12,8 @@
  * stopped: the worker gets SIGTERM (fatal for a whole-device write, so the
  * kernel rolls back; the per-block loop catches it, rolls back the blocks
  * it changed and exits), and SIGKILL only after QUEUE_KILL_GRACE_USEC.
- * One worker serves every step (not a fork per step); it stays ready
- * between jobs while the owner asks for that (queue_keep_worker()) and
- * otherwise exits when the queue runs dry; a stopped one is never reused. The
+ * One worker serves every step while the queue has work (not a fork per
+ * step) and exits when it runs dry; a stopped one is never reused. The
  * worker's log lines, timing and results come back over a socket; the
  * device is read again only once the step's result (or the worker's
  * death) has come back.
@@ -164,12 +163,6 @@ int queue_stop(Queue *q);
  * so steps stay serialized even across a daemon crash and restart.
  */
 int queue_set_lock_path(Queue *q, const char *path);
-
-/*
- * Keep one worker ready between jobs (started now if there is none), or
- * let it exit once the queue is empty (the default).
- */
-void queue_keep_worker(Queue *q, bool keep);
 
 unsigned queue_length(const Queue *q);
 /* Worker processes started so far: one serves every step while the queue has work. */

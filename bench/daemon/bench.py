@@ -24,8 +24,8 @@ getrusage() fields the guest bench reads. N arrivals of one daxhpd, each
 alone (the next device only after the last is idle); the first, a cold
 daemon's, is shown apart.
 
-Footprint: an idle daxhpd managing 4 devices, and the step worker it keeps
-ready meanwhile: smaps_rollup (Rss, Pss_Anon, Private_Dirty, Shared_Dirty)
+Footprint: an idle daxhpd managing 4 devices, and any step worker still
+alive: smaps_rollup (Rss, Pss_Anon, Private_Dirty, Shared_Dirty)
 and Private_Dirty by mapping, to show what libudev, libdaxctl and libsystemd
 cost. The umockdev preload (test-only) is listed apart and not counted.
 """
@@ -195,7 +195,7 @@ def children(pid):
 
 
 def footprint():
-    """smaps of the idle daemon and of its step worker (kept ready while devices are managed)."""
+    """smaps of the idle daemon and of any step worker still alive."""
     w = World(policies=POLICY)
     try:
         for i in range(4):
@@ -232,7 +232,7 @@ def scale_table(sizes, results):
 def footprint_table():
     procs = footprint()
     print('\nIdle footprint (4 devices managed), /proc/PID/smaps_rollup, KiB; Pss_Anon splits the '
-          'pages the two processes share, so its sum is their anonymous memory')
+          'pages daxhpd\'s processes share, so its sum is their anonymous memory')
     print('| process | Rss | Pss | Pss_Anon | Private_Dirty | Shared_Dirty | Private_Dirty without the umockdev preload |')
     print('|---|---:|---:|---:|---:|---:|---:|')
     total = {}

@@ -682,75 +682,6 @@ static void test_one_worker(sd_event *e) {
         queue_free(q);
 }
 
-/* The one running child (the kept worker), or -1. */
-static int only_child(void) {
-        char p[64];
-        int pid, found = -1;
-        FILE *f;
-
-        snprintf(p, sizeof(p), "/proc/self/task/%d/children", (int) getpid());
-        f = fopen(p, "re");
-        CHECK(f);
-        while (fscanf(f, "%d", &pid) == 1)
-                if (running(pid)) {
-                        CHECK_EQ_INT(found, -1);
-                        found = pid;
-                }
-        fclose(f);
-        return found;
-}
-
-static void run_briefly(sd_event *e) {
-        for (unsigned i = 0; i < 5; i++)
-                CHECK(sd_event_run(e, 20 * USEC_PER_MSEC) >= 0);
-}
-
-/*
- * A worker kept ready (queue_keep_worker(), the daemon with devices to
- * manage): there before the first job, the same process for every job after
- * it, replaced after a timeout took it, and gone once no longer wanted.
- */
-static void test_kept_worker(sd_event *e) {
-        Queue *q = NULL;
-        int pid;
-
-        reset();
-        CHECK_EQ_INT(queue_new(e, &ops, NULL, &q), 0);
-        queue_keep_worker(q, true);
-        CHECK_EQ_INT(queue_workers_spawned(q), 1);
-        pid = only_child();
-        CHECK(pid > 0);
-
-        /* Two arrivals, one after the other: four steps, no fork. */
-        fake_set("directk1", DAX_MODE_DEVDAX, _DAX_STATE_INVALID);
-        CHECK_EQ_INT(queue_submit(q, "directk1", REQ(POLICY_STATE_ONLINE_MOVABLE), NULL, NULL), 0);
-        run_until(e, 1);
-        run_briefly(e);
-        CHECK_EQ_INT(only_child(), pid);
-        fake_set("directk2", DAX_MODE_DEVDAX, _DAX_STATE_INVALID);
-        CHECK_EQ_INT(queue_submit(q, "directk2", REQ(POLICY_STATE_ONLINE_MOVABLE), NULL, NULL), 0);
-        run_until(e, 2);
-        CHECK_EQ_INT(finished[0].result, JOB_DONE);
-        CHECK_EQ_INT(finished[1].result, JOB_DONE);
-        CHECK_EQ_INT(check_trace_serial(), 4);
-        CHECK_EQ_INT(queue_workers_spawned(q), 1);
-        run_briefly(e);
-        CHECK_EQ_INT(only_child(), pid);
-
-        /* A timeout stops the kept worker: a fresh one is made ready, not reused. */
-        run_with_timeout(e, q, "slowk", 200, JOB_TIMEOUT);
-        run_briefly(e);
-        CHECK_EQ_INT(queue_workers_spawned(q), 2);
-        CHECK(!running(pid));
-        pid = only_child();
-        CHECK(pid > 0);
-
-        /* Not wanted any more: the idle worker exits. */
-        queue_keep_worker(q, false);
-        run_until_no_children(e);
-        queue_free(q);
-}
-
 static void test_free_cancels(sd_event *e) {
         Queue *q = NULL;
 
@@ -793,7 +724,6 @@ int main(void) {
         test_free_cancels(e);
         test_stop(e);
         test_one_worker(e);
-        test_kept_worker(e);
 
         sd_event_unref(e);
         snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);

@@ -301,7 +301,6 @@ done
             check(p["AtomicHotplug"] is self.atomic, "AtomicHotplug=%s on the %s kernel (kmem: %s)" % (
                 p["AtomicHotplug"], self.flavour, kmem))
         check(len(p["PolicyFiles"]) == 3, "PolicyFiles %s, want the 3 test files" % p["PolicyFiles"])
-        self.check_worker_ready()
         if self.boot_devs:
             d = self.boot_devs[0]
             out = self.sh("busctl introspect %s %s" % (BUS, dev_path(d)))
@@ -309,28 +308,6 @@ done
                          "Mode", "State", "DesiredState", "PolicyFile", "Transition",
                          "LastError", "LastChangeUSec", "SetState", "ClearOverride", "Apply"):
                 check(word in out, "introspection of %s lacks %s" % (dev_path(d), word))
-
-    def check_worker_ready(self):
-        """With dax devices to manage, the unit runs the daemon and the one step
-        worker it keeps ready (its child); with none, the daemon alone."""
-        want = 2 if self.boot_devs else 1
-        script = ("main=$(systemctl show -P MainPID daxhpd); "
-                  "cg=/sys/fs/cgroup$(systemctl show -P ControlGroup daxhpd); "
-                  "for p in $(cat $cg/cgroup.procs); do echo $p $(awk '{print $4}' /proc/$p/stat); done; "
-                  "echo main $main")
-        deadline = time.monotonic() + 60
-        while True:
-            out = self.sh(script)
-            main = out.split("main ")[-1].strip()
-            procs = [line.split() for line in out.splitlines() if not line.startswith("main ")]
-            workers = [p for p, ppid in procs if p != main and ppid == main]
-            if len(procs) == want and len(workers) == want - 1:
-                break
-            check(time.monotonic() < deadline, "daxhpd's cgroup holds %s (main %s), want the daemon%s" % (
-                procs, main, " and one step worker" if want == 2 else " alone"))
-            time.sleep(1)
-        status = self.sh("systemctl status --no-pager daxhpd | sed -n '/CGroup:/,$p'")
-        self.log("#   %s" % " | ".join(x.strip() for x in status.splitlines()[:3]))
 
     def step2(self):
         """ndctl creates devdax devices; each reaches its policy state; the kernel agrees."""

@@ -180,42 +180,6 @@ class TestArrival(worldmod.WorldTestCase):
         self.assertEqual(int(r['DAXHP_STEPS']), 2)
         self.assertGreater(int(r['DAXHP_KERNEL_CALLS']), 4)
 
-    def test_step_worker_kept_ready_while_devices_are_managed(self):
-        """Arrivals do not fork: a host with dax devices keeps one step worker
-        ready; a host without any is one process."""
-        w = self.world(policies={'50-movable.conf': MOVABLE_HMEM})
-        w.start_daemon()
-        self.assertEqual(self.children(w), [], 'a worker with no device to manage')
-        w.fk.add_device('dax0.0', provider='hmem', mode='devdax')
-        w.wait_device('dax0.0', State='online_movable', Transition='idle')
-        kept = harness.wait_for(lambda: self.children(w), 10, what='a step worker kept ready')
-        self.assertEqual(len(kept), 1)
-        # the next arrival's two steps run in that worker
-        w.fk.add_device('dax1.0', provider='hmem', mode='devdax')
-        w.wait_device('dax1.0', State='online_movable', Transition='idle')
-        self.assertEqual(self.children(w), kept)
-        self.assert_cpu_split(self.finished('dax1.0'))
-        self.assertEqual(w.fk.overlaps(), [])
-        # no device left: the worker goes, the daemon is one process again
-        w.fk.remove_device('dax0.0')
-        w.fk.remove_device('dax1.0')
-        w.wait_gone('dax1.0')
-        harness.wait_for(lambda: self.children(w) == [], 10, what='the idle worker to exit')
-
-    @staticmethod
-    def children(w):
-        """The daemon's live child processes (its step worker), by pid."""
-        out = []
-        for p in filter(str.isdigit, os.listdir('/proc')):
-            try:
-                with open('/proc/%s/stat' % p) as f:
-                    v = f.read().rsplit(')', 1)[1].split()
-            except (OSError, ValueError):
-                continue
-            if int(v[1]) == w.daemon.pid and v[0] not in 'ZX':
-                out.append(int(p))
-        return sorted(out)
-
 
 if __name__ == '__main__':
     unittest.main(verbosity=2)
