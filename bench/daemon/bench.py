@@ -13,7 +13,7 @@ Scale: N dax devices (1 GiB, 8 blocks each, unplugged) arrive in one burst
 while daxhpd runs with a policy State=online_movable; timed until every
 device is online_movable in the fake kernel and idle in daxhpd. Reported:
 the daemon's own CPU time (utime+stime), its step workers' CPU time
-(cutime+cstime), peak RSS (VmHWM), wall time. Sizes are interleaved, each
+(reaped and running), peak RSS (VmHWM), wall time. Sizes are interleaved, each
 repetition in a rotated order; medians and min-max over the repetitions.
 
 Arrivals: the e2e guest's arrival (bench/e2e/arrival.py) at the host's
@@ -62,8 +62,8 @@ TICK = os.sysconf('SC_CLK_TCK')
 
 
 def cpu(pid):
-    """CPU seconds of the daemon, and of its step workers: the reaped ones and
-    the one it keeps ready (still running, so not in cutime yet)."""
+    """CPU seconds of the daemon, and of its step workers: the reaped ones
+    (cutime) and any still running."""
     with open('/proc/%d/stat' % pid) as f:
         v = f.read().rsplit(')', 1)[1].split()
     workers = int(v[13]) + int(v[14])
