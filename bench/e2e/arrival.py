@@ -104,6 +104,8 @@ PROBE_NOTES = {
     "libc_text": "a 48-line meminfo-like text formatted and parsed (107 k instructions on the host)",
     "round_trip": "a byte to another process and back (two context switches; this side's CPU)",
     "text_after_switch": "the same text work right after such a round trip (round trip included)",
+    "pages_hot": "one load from each of 256 pages (1 MiB), pages in QEMU's soft TLB",
+    "pages_after_switch": "the same 256 loads right after a round trip (round trip included)",
     "fork_exit_wait": "fork, the child exits, waitpid (parent + child)",
 }
 

@@ -12,8 +12,10 @@ samples per library.
 The test kernel has no high-resolution timers: samples come at the tick
 (4 ms) whatever period is asked, so the counts are what matters, not their
 period; and a sample taken in the kernel lands where interrupts were enabled
-again, so kernel samples are not split by function (nor could they be: the
-kernel has no kallsyms). A bench, not a test: nothing is asserted.
+again. The test kernel has no kallsyms; on a kernel that has them (--kernel
+a build with CONFIG_KALLSYMS), the daemon's kernel samples are also counted
+per function, where interrupts were enabled again being the function named.
+A bench, not a test: nothing is asserted.
 
   bench/e2e/profile.sh [--runs N]
 """
@@ -33,8 +35,8 @@ WATCH = ("daxhpd", "systemd-udevd", "(udev-worker)", "systemd-journal", "dbus-da
 
 
 def samples(vm, path):
-    """(comm, tid, user: bool, dso) per sample of the processes watched."""
-    out = vm.sh("%s script -i %s -F comm,tid,ip,dso 2>/dev/null" % (PERF, path), timeout=600)
+    """(comm, tid, user: bool, dso, symbol) per sample of the processes watched."""
+    out = vm.sh("%s script -i %s -F comm,tid,ip,sym,dso 2>/dev/null" % (PERF, path), timeout=600)
     for line in out.splitlines():
         f = line.split()
         if len(f) < 4:
@@ -47,7 +49,8 @@ def samples(vm, path):
         if comm not in WATCH:
             continue
         user = not f[i + 1].startswith("ffffffff")
-        yield comm, f[i], user, os.path.basename(f[-1].strip("()"))
+        sym = " ".join(f[i + 2:-1]) or "[unknown]"
+        yield comm, f[i], user, os.path.basename(f[-1].strip("()")), sym
 
 
 def main():
@@ -58,6 +61,7 @@ def main():
     vm = VM(a.image, a.kernel, a.initrd, "", [a.overlay, a.perf_disk], name="profile")
     per = collections.Counter()
     dsos = collections.Counter()
+    ksyms = collections.Counter()
     try:
         vm.boot()
         vm.install_overlay()
@@ -80,12 +84,14 @@ def main():
                   "sleep 5' >/dev/null 2>&1" % (PERF, data, ns), timeout=600)
             vm.sh("for i in $(seq 120); do daxhpctl list --no-legend %s | grep -q online_movable && exit 0; "
                   "sleep 1; done; exit 1" % dev, timeout=200)
-            for comm, tid, user, dso in samples(vm, data):
+            for comm, tid, user, dso, sym in samples(vm, data):
                 who = comm
                 if comm == "daxhpd":
                     who = "daxhpd (daemon)" if tid == daemon_tid else "daxhpd (step workers)"
                     if tid == daemon_tid and user:
                         dsos[dso] += 1
+                    elif tid == daemon_tid:
+                        ksyms[sym] += 1
                 per[(who, user)] += 1
             vm.sh("rm -f %s" % data)
             print("  run %d: daxhpd daemon %d user + %d kernel samples" % (
@@ -107,6 +113,10 @@ def main():
     print()
     print("daxhpd's daemon, user-space samples per library: %s" % ", ".join(
         "%s %d" % (d, n) for d, n in dsos.most_common()))
+    if any(s != "[unknown]" for s in ksyms):
+        print()
+        print("daxhpd's daemon, kernel samples per function (where interrupts were enabled again): %s" % ", ".join(
+            "%s %d" % (s, n) for s, n in ksyms.most_common(30)))
 
 
 if __name__ == "__main__":

@@ -191,6 +191,32 @@ static int op_text_after_switch(void *ctx) {
         return op_libc_text((void *) &text_sink);
 }
 
+/*
+ * One load from each of 256 pages (1 MiB): a working set as large as what a
+ * daemon's wakeup touches (its stack, heap, the libraries' data). Hot, the
+ * pages are in QEMU's soft TLB; right after a round trip they are not, and
+ * each costs a guest page table walk in QEMU. Minus round_trip, against
+ * pages_hot: what a wakeup pays per page it touches.
+ */
+#define WORKING_SET_PAGES 256U
+static volatile uint8_t *working_set;
+
+static int op_pages_hot(void *ctx) {
+        unsigned sum = 0;
+
+        (void) ctx;
+        for (unsigned i = 0; i < WORKING_SET_PAGES; i++)
+                sum += working_set[(size_t) i * 4096U];
+        text_sink += sum;
+        return 0;
+}
+
+static int op_pages_after_switch(void *ctx) {
+        if (op_round_trip(ctx) < 0)
+                return -1;
+        return op_pages_hot(NULL);
+}
+
 /* fork, the child exits at once, wait: the cost of a process, both sides. */
 static int op_fork(void *ctx) {
         pid_t pid;
@@ -259,6 +285,13 @@ int main(int argc, char **argv) {
                         return EXIT_FAILURE;
                 r |= measure("round_trip", op_round_trip, &p, 2000 * scale);
                 r |= measure("text_after_switch", op_text_after_switch, &p, 2000 * scale);
+                working_set = calloc(WORKING_SET_PAGES, 4096U);
+                if (!working_set)
+                        return EXIT_FAILURE;
+                for (unsigned i = 0; i < WORKING_SET_PAGES; i++)
+                        working_set[(size_t) i * 4096U] = (uint8_t) i;
+                r |= measure("pages_hot", op_pages_hot, NULL, 2000 * scale);
+                r |= measure("pages_after_switch", op_pages_after_switch, &p, 2000 * scale);
                 partner_stop(&p);
         }
         r |= measure("fork_exit_wait", op_fork, NULL, 200 * scale);
