@@ -106,6 +106,8 @@ PROBE_NOTES = {
     "text_after_switch": "the same text work right after such a round trip (round trip included)",
     "pages_hot": "one load from each of 256 pages (1 MiB), pages in QEMU's soft TLB",
     "pages_after_switch": "the same 256 loads right after a round trip (round trip included)",
+    "sysfs_after_switch": "a small sysfs attribute read right after a round trip (round trip included)",
+    "sysfs_after_busy_switch": "the same, the other process having read 3 files and run ~0.5 M instructions meanwhile",
     "fork_exit_wait": "fork, the child exits, waitpid (parent + child)",
 }
 

@@ -141,6 +141,28 @@ typedef struct Partner {
         pid_t pid;
 } Partner;
 
+/*
+ * What the processes around an arrival do between two of daxhpd's wakeups,
+ * in small: other files read, other code run (about 0.5 M instructions).
+ */
+static void partner_busy(void) {
+        static const char * const files[] = { "/proc/meminfo", "/proc/self/status",
+                                              "/sys/devices/system/memory/auto_online_blocks" };
+        uint64_t sink = 7;
+        char buf[4096];
+
+        for (unsigned i = 0; i < 3; i++) {
+                int fd = open(files[i], O_RDONLY | O_CLOEXEC);
+
+                if (fd >= 0) {
+                        (void) read(fd, buf, sizeof(buf));
+                        close(fd);
+                }
+        }
+        for (unsigned i = 0; i < 5; i++)
+                (void) op_libc_text(&sink);
+}
+
 static int partner_start(Partner *p) {
         int fds[2];
 
@@ -153,9 +175,12 @@ static int partner_start(Partner *p) {
                 char c;
 
                 close(fds[0]);
-                while (recv(fds[1], &c, 1, 0) == 1)
+                while (recv(fds[1], &c, 1, 0) == 1) {
+                        if (c == 'b')
+                                partner_busy();
                         if (send(fds[1], &c, 1, 0) != 1)
                                 break;
+                }
                 _exit(0);
         }
         close(fds[1]);
@@ -215,6 +240,28 @@ static int op_pages_after_switch(void *ctx) {
         if (op_round_trip(ctx) < 0)
                 return -1;
         return op_pages_hot(NULL);
+}
+
+/*
+ * A small sysfs read right after a round trip: the kernel's open/read/close
+ * path run cold, as every one of a daemon's reads between two wakeups is
+ * (after a switch QEMU looks every block of guest code up again). Minus
+ * round_trip, against sysfs_read.
+ */
+static int op_sysfs_after_switch(void *ctx) {
+        if (op_round_trip(ctx) < 0)
+                return -1;
+        return op_sysfs_read(NULL);
+}
+
+/* The same read after the other process ran partner_busy() (not counted here). */
+static int op_sysfs_after_busy_switch(void *ctx) {
+        Partner *p = ctx;
+        char c = 'b';
+
+        if (send(p->fd, &c, 1, 0) != 1 || recv(p->fd, &c, 1, 0) != 1)
+                return -1;
+        return op_sysfs_read(NULL);
 }
 
 /* fork, the child exits at once, wait: the cost of a process, both sides. */
@@ -292,6 +339,8 @@ int main(int argc, char **argv) {
                         working_set[(size_t) i * 4096U] = (uint8_t) i;
                 r |= measure("pages_hot", op_pages_hot, NULL, 2000 * scale);
                 r |= measure("pages_after_switch", op_pages_after_switch, &p, 2000 * scale);
+                r |= measure("sysfs_after_switch", op_sysfs_after_switch, &p, 2000 * scale);
+                r |= measure("sysfs_after_busy_switch", op_sysfs_after_busy_switch, &p, 1000 * scale);
                 partner_stop(&p);
         }
         r |= measure("fork_exit_wait", op_fork, NULL, 200 * scale);
