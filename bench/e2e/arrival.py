@@ -55,7 +55,6 @@ import re
 import socket
 import statistics
 import sys
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "tests", "e2e"))
@@ -287,6 +286,41 @@ class Bench:
             "jit": None if late else jit,
             "own_cpu": {k: int(r.get("DAXHP_CPU_%s_USEC" % k, 0)) for k in CPU_KEYS} if "DAXHP_CPU_OWN_USEC" in r else None,
         }
+
+
+class LongRunningDaemon:
+    """One daxhpd started once and a pmem namespace it manages, for benches
+    that watch N arrivals of the same daemon (profile.py, syscalls.py):
+    rearm() takes the device back and restores the arrival policy, the
+    arrival is `enable_cmd`, settle() waits until the policy state shows."""
+
+    def __init__(self, vm):
+        self.vm = vm
+        rid = int(vm.sh("ndctl list -R | sed -n 's/.*\"dev\":\"region\\([0-9]*\\)\".*/\\1/p' | head -1"))
+        self.ns, self.dev = "namespace%d.0" % rid, "dax%d.0" % rid
+        vm.copy_in(policy("online_movable"), POLICY)
+        vm.sh("systemctl start daxhpd && daxhpctl wait --timeout 120", timeout=180)
+        vm.sh("ndctl create-namespace -f -e %s -m devdax >/dev/null" % self.ns, timeout=120)
+        vm.sh("daxhpctl wait --timeout 120 %s" % self.dev, timeout=180)
+        self.pid = self.main_pid()
+        self.bench = Bench(vm, self.ns, self.dev, None)
+        self.enable_cmd = "ndctl enable-namespace %s >/dev/null 2>&1" % self.ns
+
+    def main_pid(self):
+        return self.vm.sh("systemctl show -P MainPID daxhpd").strip()
+
+    def rearm(self):
+        self.bench.teardown()
+        self.vm.copy_in(policy("online_movable"), POLICY)
+        self.vm.sh("daxhpctl reload && daxhpctl wait --timeout 120", timeout=180)
+
+    def settle(self):
+        self.vm.sh("for i in $(seq 120); do daxhpctl list --no-legend %s | grep -q online_movable && exit 0; "
+                   "sleep 1; done; exit 1" % self.dev, timeout=200)
+
+    def check_not_restarted(self):
+        if self.pid != self.main_pid():
+            raise RuntimeError("daxhpd restarted during the runs")
 
 
 def ms(v):

@@ -67,23 +67,14 @@ def main():
         vm.install_overlay()
         vm.sh("mkdir -p /mnt/perf && mount -o ro /dev/vdc /mnt/perf && "
               "echo -1 > /proc/sys/kernel/perf_event_paranoid && %s --version >/dev/null" % PERF)
-        rid = int(vm.sh("ndctl list -R | sed -n 's/.*\"dev\":\"region\\([0-9]*\\)\".*/\\1/p' | head -1"))
-        ns, dev = "namespace%d.0" % rid, "dax%d.0" % rid
-        vm.copy_in(arrival.policy("online_movable"), arrival.POLICY)
-        vm.sh("systemctl start daxhpd && daxhpctl wait --timeout 120", timeout=180)
-        vm.sh("ndctl create-namespace -f -e %s -m devdax >/dev/null" % ns, timeout=120)
-        vm.sh("daxhpctl wait --timeout 120 %s" % dev, timeout=180)
-        daemon_tid = vm.sh("systemctl show -P MainPID daxhpd").strip()
-        b = arrival.Bench(vm, ns, dev, None)
+        guest = arrival.LongRunningDaemon(vm)
+        daemon_tid = guest.pid
         for i in range(a.runs):
-            b.teardown()
-            vm.copy_in(arrival.policy("online_movable"), arrival.POLICY)
-            vm.sh("daxhpctl reload && daxhpctl wait --timeout 120", timeout=180)
+            guest.rearm()
             data = "/root/arrival-%d.perf" % i
-            vm.sh("%s record -q -a -e cpu-clock -o %s -- sh -c 'ndctl enable-namespace %s >/dev/null 2>&1; "
-                  "sleep 5' >/dev/null 2>&1" % (PERF, data, ns), timeout=600)
-            vm.sh("for i in $(seq 120); do daxhpctl list --no-legend %s | grep -q online_movable && exit 0; "
-                  "sleep 1; done; exit 1" % dev, timeout=200)
+            vm.sh("%s record -q -a -e cpu-clock -o %s -- sh -c '%s; sleep 5' >/dev/null 2>&1"
+                  % (PERF, data, guest.enable_cmd), timeout=600)
+            guest.settle()
             for comm, tid, user, dso, sym in samples(vm, data):
                 who = comm
                 if comm == "daxhpd":
@@ -96,8 +87,7 @@ def main():
             vm.sh("rm -f %s" % data)
             print("  run %d: daxhpd daemon %d user + %d kernel samples" % (
                 i, per[("daxhpd (daemon)", True)], per[("daxhpd (daemon)", False)]), flush=True)
-        if daemon_tid != vm.sh("systemctl show -P MainPID daxhpd").strip():
-            raise RuntimeError("daxhpd restarted during the runs")
+        guest.check_not_restarted()
     finally:
         vm.poweroff()
 

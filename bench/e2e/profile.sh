@@ -12,12 +12,6 @@ read -r IMG _ _ < <("$ROOT/tests/e2e/guest/build-rootfs.sh" | tail -n1)
 OVL=$("$ROOT/tests/e2e/stage.sh" | tail -n1)
 BZ=$("$ROOT/kernel/build.sh" | tail -n1)
 
-DISK=$ROOT/build-e2e/perf.ext4 DIR=$ROOT/build-e2e/perf-root
-if [ ! -s "$DISK" ] || [ "$(readlink -f "$(command -v perf)")" -nt "$DISK" ]; then
-	rm -rf "$DIR" "$DISK" && mkdir -p "$DIR/bin" "$DIR/lib"
-	PERF=$(readlink -f "$(command -v perf)")
-	cp "$PERF" "$DIR/bin/perf"
-	ldd "$PERF" | awk '/=>/ {print $3}' | xargs -r -I{} cp -L {} "$DIR/lib/"
-	mke2fs -q -t ext4 -d "$DIR" "$DISK" 200M
-fi
+. "$ROOT/bench/e2e/tool-disk.sh"
+DISK=$(tool_disk perf 200M)
 exec python3 "$ROOT/bench/e2e/profile.py" --image "$IMG" --kernel "$BZ" --overlay "$OVL" --perf-disk "$DISK" "$@"

@@ -48,28 +48,16 @@ def main():
         vm.boot()
         vm.install_overlay()
         vm.sh("mkdir -p /mnt/strace && mount -o ro /dev/vdc /mnt/strace && %s -V >/dev/null" % STRACE)
-        rid = int(vm.sh("ndctl list -R | sed -n 's/.*\"dev\":\"region\\([0-9]*\\)\".*/\\1/p' | head -1"))
-        ns, dev = "namespace%d.0" % rid, "dax%d.0" % rid
-        vm.copy_in(arrival.policy("online_movable"), arrival.POLICY)
-        vm.sh("systemctl start daxhpd && daxhpctl wait --timeout 120", timeout=180)
-        vm.sh("ndctl create-namespace -f -e %s -m devdax >/dev/null" % ns, timeout=120)
-        vm.sh("daxhpctl wait --timeout 120 %s" % dev, timeout=180)
-        pid = vm.sh("systemctl show -P MainPID daxhpd").strip()
-        b = arrival.Bench(vm, ns, dev, None)
+        guest = arrival.LongRunningDaemon(vm)
         for i in range(a.runs):
-            b.teardown()
-            vm.copy_in(arrival.policy("online_movable"), arrival.POLICY)
-            vm.sh("daxhpctl reload && daxhpctl wait --timeout 120", timeout=180)
-            vm.sh("(%s -f -c -o /root/syscalls.txt -p %s >/dev/null 2>&1 &); sleep 3; "
-                  "ndctl enable-namespace %s >/dev/null 2>&1; sleep 8; kill $(pidof strace); sleep 1"
-                  % (STRACE, pid, ns), timeout=600)
+            guest.rearm()
+            vm.sh("(%s -f -c -o /root/syscalls.txt -p %s >/dev/null 2>&1 &); sleep 3; %s; sleep 8; "
+                  "kill $(pidof strace); sleep 1" % (STRACE, guest.pid, guest.enable_cmd), timeout=600)
             counts = summary_counts(vm.sh("cat /root/syscalls.txt; rm -f /root/syscalls.txt"))
             per_run.append(counts)
-            vm.sh("for i in $(seq 120); do daxhpctl list --no-legend %s | grep -q online_movable && exit 0; "
-                  "sleep 1; done; exit 1" % dev, timeout=200)
+            guest.settle()
             print("  run %d: %d system calls" % (i, sum(c for c, _ in counts.values())), flush=True)
-        if pid != vm.sh("systemctl show -P MainPID daxhpd").strip():
-            raise RuntimeError("daxhpd restarted during the runs")
+        guest.check_not_restarted()
     finally:
         vm.poweroff()
 

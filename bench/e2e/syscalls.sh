@@ -12,12 +12,6 @@ read -r IMG _ _ < <("$ROOT/tests/e2e/guest/build-rootfs.sh" | tail -n1)
 OVL=$("$ROOT/tests/e2e/stage.sh" | tail -n1)
 BZ=$("$ROOT/kernel/build.sh" | tail -n1)
 
-DISK=$ROOT/build-e2e/strace.ext4 DIR=$ROOT/build-e2e/strace-root
-if [ ! -s "$DISK" ] || [ "$(readlink -f "$(command -v strace)")" -nt "$DISK" ]; then
-	rm -rf "$DIR" "$DISK" && mkdir -p "$DIR/bin" "$DIR/lib"
-	STRACE=$(readlink -f "$(command -v strace)")
-	cp "$STRACE" "$DIR/bin/strace"
-	ldd "$STRACE" | awk '/=>/ {print $3}' | xargs -r -I{} cp -L {} "$DIR/lib/"
-	mke2fs -q -t ext4 -d "$DIR" "$DISK" 100M
-fi
+. "$ROOT/bench/e2e/tool-disk.sh"
+DISK=$(tool_disk strace 100M)
 exec python3 "$ROOT/bench/e2e/syscalls.py" --image "$IMG" --kernel "$BZ" --overlay "$OVL" --strace-disk "$DISK" "$@"
