@@ -7,11 +7,6 @@
 # (linux-perf, same Debian) and the libraries it links go on a disk of their own.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-command -v perf >/dev/null || { apt-get install -y linux-perf >&2; }
-read -r IMG _ _ < <("$ROOT/tests/e2e/guest/build-rootfs.sh" | tail -n1)
-OVL=$("$ROOT/tests/e2e/stage.sh" | tail -n1)
-BZ=$("$ROOT/kernel/build.sh" | tail -n1)
-
-. "$ROOT/bench/e2e/tool-disk.sh"
-DISK=$(tool_disk perf 200M)
+. "$ROOT/bench/e2e/guest-tool.sh"
+guest_tool_inputs perf linux-perf 200M
 exec python3 "$ROOT/bench/e2e/profile.py" --image "$IMG" --kernel "$BZ" --overlay "$OVL" --perf-disk "$DISK" "$@"
