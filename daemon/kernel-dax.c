@@ -99,16 +99,20 @@ static DaxMode read_mode(const char *devdir) {
 }
 
 /* The device's path below the root, as udev and the policy [Match] Path= see it. */
-static char *read_syspath(const char *root, const char *devdir) {
-        char real_root[PATH_MAX], real_dev[PATH_MAX];
+static char *read_syspath(const char *root, const char *name) {
+        _cleanup_free_ char *link = NULL, *real_dev = NULL;
+        char real_root[PATH_MAX];
         size_t l;
 
-        if (!realpath(root, real_root) || !realpath(devdir, real_dev))
+        if (!realpath(root, real_root))
+                return NULL;
+        link = pathf("%s/bus/dax/devices/%s", real_root, name);
+        if (!link || sysfs_link_target(link, &real_dev) < 0)
                 return NULL;
         l = strlen(real_root);
         if (strncmp(real_dev, real_root, l) == 0 && real_dev[l] == '/')
                 return strdup(real_dev + l);
-        return strdup(real_dev);
+        return TAKE_PTR(real_dev);
 }
 
 static char *guess_provider(const char *syspath) {
@@ -412,7 +416,7 @@ int kdax_read_again(const char *root, const char *name, const DaxStatus *prev, D
         s.phys_start = read_phys_start(devdir);
         /* Resolving the path costs a readlink() per component: only once per device. */
         if (!copy_identity(prev, &s)) {
-                s.syspath = read_syspath(root, devdir);
+                s.syspath = read_syspath(root, name);
                 s.region = read_region(devdir, name);
                 s.provider = guess_provider(s.syspath);
         }

@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -225,4 +226,52 @@ int read_one_line(const char *path, char **ret) {
         if (fd < 0)
                 return -errno;
         return read_line_fd(fd, ret);
+}
+
+/* Collapses "//", "." and ".." of an absolute path by name, in place. */
+static void path_simplify_by_name(char *path) {
+        char *out = path;
+
+        for (const char *p = path; *p;) {
+                const char *end = strchrnul(p + 1, '/');
+                size_t l = (size_t) (end - p); /* one component with its leading '/' */
+
+                if (l == 1 || (l == 2 && p[1] == '.')) {
+                        /* "//" or "/." */
+                } else if (l == 3 && p[1] == '.' && p[2] == '.') {
+                        while (out > path && *--out != '/')
+                                ;
+                } else {
+                        memmove(out, p, l);
+                        out += l;
+                }
+                p = end;
+        }
+        if (out == path)
+                *out++ = '/';
+        *out = '\0';
+}
+
+int sysfs_link_target(const char *link, char **ret) {
+        char target[PATH_MAX];
+        const char *slash;
+        char *path;
+        ssize_t n;
+
+        if (link[0] != '/')
+                return -EINVAL;
+        n = readlink(link, target, sizeof(target) - 1);
+        if (n < 0)
+                return -errno;
+        target[n] = '\0';
+        slash = strrchr(link, '/');
+        if (target[0] == '/')
+                path = strdup(target);
+        else
+                path = strdup_printf("%.*s/%s", (int) (slash - link), link, target);
+        if (!path)
+                return -ENOMEM;
+        path_simplify_by_name(path);
+        *ret = path;
+        return 0;
 }

@@ -38,6 +38,14 @@ char *strdup_printf(const char *fmt, ...) _printf_(1, 2);
  * empty file reads as "". Shared by the sysfs scan and daxhpd.
  */
 int read_one_line(const char *path, char **ret);
+/*
+ * The absolute path a sysfs symlink (a bus's entry for a device) points to,
+ * its ".." resolved by name: one readlink() where realpath() makes one per
+ * component. Exact for sysfs, whose device directories are directories, not
+ * links. link must be absolute. Returns -errno of readlink() (-ENOENT: no
+ * such entry, -EINVAL: not a link), -ENOMEM.
+ */
+int sysfs_link_target(const char *link, char **ret);
 bool endswith(const char *s, const char *suffix);
 const char *path_basename(const char *p);
 

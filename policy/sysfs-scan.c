@@ -188,9 +188,9 @@ int dax_scan_device(const char *sysfs_root, const char *name, DeviceInfo *ret) {
         link = strdup_printf("%s/bus/dax/devices/%s", root, name);
         if (!link)
                 return -ENOMEM;
-        real = realpath(link, NULL);
-        if (!real)
-                return errno == ENOENT ? -ENODEV : -errno;
+        r = sysfs_link_target(link, &real);
+        if (r < 0)
+                return r == -ENOENT ? -ENODEV : r;
 
         rl = streq(root, "/") ? 0 : strlen(root);
         if (strncmp(real, root, rl) != 0 || real[rl] != '/')

@@ -3,6 +3,8 @@
 /* dax_scan_sysfs() over a fixture sysfs tree made at runtime, and the
  * daxhpctl verbs verify/explain/plan run offline against it. */
 
+#include <limits.h>
+
 #include "daxhpctl-policy.h"
 #include "policy-internal.h"
 #include "sysfs-scan.h"
@@ -293,10 +295,61 @@ static void test_verify(const char *pdir) {
         ASSERT_CONTAINS(out3, "\"Line\":3,\"Message\":\"Invalid Size= value 'huge'");
 }
 
+/* sysfs_link_target() against realpath() where both apply, and its own cases. */
+static void test_link_target(void) {
+        _cleanup_rm_rf_ char *root = test_mkdtemp();
+        char real_root[PATH_MAX], *p, *want, *link = NULL, *real;
+
+        ASSERT_TRUE(realpath(root, real_root) != NULL);
+        free(test_write(real_root, "devices/platform/hmem.0/dax0.0/size", "1\n"));
+        test_symlink(real_root, "bus/dax/devices/dax0.0", "../../../devices/platform/hmem.0/dax0.0");
+        test_symlink(real_root, "a/b/odd", "..//./devices/../devices/platform/");
+        test_symlink(real_root, "a/abs", "/x/y/../z/");
+        test_symlink(real_root, "a/above", "/../..");
+
+        p = strdup_printf("%s/bus/dax/devices/dax0.0", real_root);
+        real = realpath(p, NULL);
+        ASSERT_TRUE(real != NULL);
+        ASSERT_EQ(sysfs_link_target(p, &link), 0);
+        ASSERT_STREQ(link, real);
+        free(link);
+        free(real);
+        free(p);
+
+        p = strdup_printf("%s/a/b/odd", real_root);
+        want = strdup_printf("%s/a/devices/platform", real_root);
+        ASSERT_EQ(sysfs_link_target(p, &link), 0);
+        ASSERT_STREQ(link, want);
+        free(link);
+        free(want);
+        free(p);
+
+        p = strdup_printf("%s/a/abs", real_root);
+        ASSERT_EQ(sysfs_link_target(p, &link), 0);
+        ASSERT_STREQ(link, "/x/z");
+        free(link);
+        free(p);
+
+        p = strdup_printf("%s/a/above", real_root);
+        ASSERT_EQ(sysfs_link_target(p, &link), 0);
+        ASSERT_STREQ(link, "/");
+        free(link);
+        free(p);
+
+        p = strdup_printf("%s/devices", real_root);
+        ASSERT_EQ(sysfs_link_target(p, &link), -EINVAL); /* a directory, not a link */
+        free(p);
+        p = strdup_printf("%s/bus/dax/devices/dax9.9", real_root);
+        ASSERT_EQ(sysfs_link_target(p, &link), -ENOENT);
+        free(p);
+        ASSERT_EQ(sysfs_link_target("bus/dax/devices/dax0.0", &link), -EINVAL); /* relative */
+}
+
 int main(void) {
         _cleanup_rm_rf_ char *root = make_fixture();
         _cleanup_rm_rf_ char *pdir = make_policies();
 
+        test_link_target();
         test_scan(root);
         test_explain_plan(root, pdir);
         test_verify(pdir);
