@@ -24,6 +24,7 @@ int device_new(Manager *m, const char *name, Device **ret) {
                 return -ENOMEM;
         d->manager = m;
         d->override = _POLICY_STATE_INVALID;
+        d->memory_tier = -1;
         d->status = (DaxStatus) { .target_node = -1, .mode = _DAX_MODE_INVALID, .state = _DAX_STATE_INVALID };
         d->name = strdup(name);
         if (!d->name)

@@ -48,6 +48,7 @@ typedef struct Device {
         usec_t matched_cpu_usec;        /* and when policy was matched */
         char *last_error;
         usec_t last_change_usec;        /* CLOCK_REALTIME of the last mode/state change */
+        int memory_tier;                /* the target node's tier when last read (-1: none), see manager-safety.c */
 } Device;
 
 int device_new(Manager *m, const char *name, Device **ret);

@@ -192,8 +192,19 @@ uint64_t manager_device_pages_in_use(Manager *m, const Device *d) {
         return used / (ps > 0 ? (uint64_t) ps : 4096);
 }
 
-int manager_device_memory_tier(Manager *m, const Device *d) {
-        return host_node_memory_tier(m->sysfs_root, d->status.target_node);
+/*
+ * Not read while a step runs: offlining a node's last memory destroys its
+ * tier under the kernel's memory_tier_lock, and the tier's sysfs removal
+ * waits for every open read of its nodelist to end, while nodelist_show()
+ * waits for that lock. A read in that window never returns, and neither does
+ * the unplug (both unkillable; seen in e2e-safety's CXL unplugs, 2 hangs in
+ * 32 runs, while `daxhpctl set` polled the device's properties). So during a
+ * step the last value read stands; tiers change only with hotplug anyway.
+ */
+int manager_device_memory_tier(Manager *m, Device *d) {
+        if (!queue_step_running(m->queue))
+                d->memory_tier = host_node_memory_tier(m->sysfs_root, d->status.target_node);
+        return d->memory_tier;
 }
 
 static unsigned ratio_limit(const Manager *m, const JobRequest *req) {

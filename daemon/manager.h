@@ -168,7 +168,7 @@ int manager_check_step(Manager *m, const char *device, const Step *step, DaxMode
                        const JobRequest *req, usec_t job_started);
 /* The device's pages in use (0 when not online), and its node's memory tier (-1 unknown). */
 uint64_t manager_device_pages_in_use(Manager *m, const Device *d);
-int manager_device_memory_tier(Manager *m, const Device *d);
+int manager_device_memory_tier(Manager *m, Device *d);
 /* A device's bytes in use and free, from its node's meminfo: exact on a node of its own, upper
  * bounds of both (each at most the device's online size) on a node shared with other memory. */
 void manager_device_usage(Manager *m, const Device *d, uint64_t *ret_used, uint64_t *ret_free);

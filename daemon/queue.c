@@ -123,6 +123,10 @@ unsigned queue_workers_spawned(const Queue *q) {
         return q->workers_spawned;
 }
 
+bool queue_step_running(const Queue *q) {
+        return q->running || q->retired;
+}
+
 Transition queue_device_transition(const Queue *q, const char *device) {
         if (q->running && streq(q->running->device, device))
                 return TRANSITION_RUNNING;

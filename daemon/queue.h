@@ -168,6 +168,8 @@ unsigned queue_length(const Queue *q);
 /* Worker processes started so far: one serves every step while the queue has work. */
 unsigned queue_workers_spawned(const Queue *q);
 Transition queue_device_transition(const Queue *q, const char *device);
+/* A job is running, or a stopped worker has not exited yet: the kernel may be mid-step. */
+bool queue_step_running(const Queue *q);
 
 const char *job_device(const Job *j);
 const JobRequest *job_request(const Job *j);

@@ -117,9 +117,27 @@ class CxlSafety:
             dev, node, v["attr"].get("hotplug"), len(v["blocks"]),
             sorted(set(b[2].split(",")[0] for b in v["blocks"]))))
         check(re.search(r"appeared \(system-ram, offline\b", j), "%s did not arrive offline: %s" % (dev, j))
-        rc, out = sc.run("daxhpctl set %s unplugged" % dev, timeout=SETTLE + 30)
+        tier = sc.dprops(dev, "MemoryTier")["MemoryTier"]
+        # The unplug removes the node's last memory, so the kernel destroys its
+        # memory tier, and a read of that tier's nodelist meanwhile deadlocks
+        # with it (memory_tier_lock against the sysfs removal): daxhpd must
+        # not read it during a step, however often clients ask for MemoryTier.
+        obj = "/org/daxhp1/device/" + dev.replace(".", "_2e")
+        rc, out = sc.run("rm -f /run/tier.log; (while :; do busctl get-property org.daxhp1 %s org.daxhp1.Device "
+                         "MemoryTier >>/run/tier.log 2>&1 || echo FAILED >>/run/tier.log; done) & p=$!; "
+                         "daxhpctl set %s unplugged; rc=$?; kill $p; wait $p 2>/dev/null; exit $rc"
+                         % (obj, dev), timeout=SETTLE + 30)
         check(rc == 0, "unplug of %s after boot failed: rc %d: %s" % (dev, rc, out))
+        answers = sc.sh("cat /run/tier.log").split("\n")
+        answers = [a for a in answers if a.strip()]
+        sc.log("#   MemoryTier asked %d times during the unplug (tier %d before): %s" % (
+            len(answers), tier, ", ".join(sorted(set(answers)))))
+        # The last value read while the step runs; -1 once it is over (the node has no memory).
+        check(answers and all(a in ("i %d" % tier, "i -1") for a in answers),
+              "MemoryTier during the unplug: %s" % sorted(set(answers)))
         sc.kernel_agrees(dev, "unplugged")
+        after = sc.dprops(dev, "MemoryTier")["MemoryTier"]
+        check(after == -1, "MemoryTier after the node lost its memory: %d, want -1" % after)
         sc.sh("daxhpctl reset %s" % dev, timeout=SETTLE + 30)
         sc.wait_state(dev, "online_movable")
 

@@ -380,6 +380,48 @@ class TestSafety(worldmod.WorldTestCase):
         self.assertEqual(w.manager()['DemotionEnabled'], 'false')
         self.assertIn('MemoryTier: 22', w.ctl('status', 'dax0.0').stdout)
 
+    def test_tier_not_read_during_a_step(self):
+        # Offlining a node's last memory destroys its memory tier under the
+        # kernel's memory_tier_lock, and the tier's sysfs removal waits for
+        # every open read of its nodelist, which waits for that lock: a
+        # nodelist read during an unplug could hang daxhpd and the unplug for
+        # good (e2e-safety, CXL). During a step MemoryTier is the last value
+        # read; here a read of the file would block the event loop for good.
+        w = self.world()
+        self.kernel_settings()
+        self.sysfs('devices/virtual/memory_tiering/memory_tier4/nodelist', '0')
+        self.sysfs('devices/virtual/memory_tiering/memory_tier22/nodelist', '1')
+        w.fk.add_device('dax0.0', provider='hmem', target_node=1, state='online_movable')
+        w.start_daemon()
+        w.wait_device('dax0.0', State='online_movable', Transition='idle')
+        self.assertEqual(w.device('dax0.0')['MemoryTier'], 22)
+        w.fk.set_delay('dax0.0', 8 / 8)
+        setter = w.ctl_start('set', 'dax0.0', 'unplugged')
+        fifo = os.path.join(w.fk.sys, 'devices/virtual/memory_tiering/memory_tier22/nodelist')
+        try:
+            self.assertIsNotNone(w.fk.wait_inflight('dax0.0', 30), 'the daemon never started the unplug')
+            os.unlink(fifo)
+            os.mkfifo(fifo)
+            r = w.busctl('--timeout=3', 'get-property', 'org.daxhp1', DEV, 'org.daxhp1.Device', 'MemoryTier')
+            self.assertEqual((r.returncode, r.stdout.strip()), (0, 'i 22'), r.stderr)
+            r = w.busctl('--timeout=3', 'call', 'org.daxhp1', DEV, 'org.freedesktop.DBus.Properties', 'GetAll',
+                         's', 'org.daxhp1.Device')
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIsNone(w.fk.wait_inflight('dax0.0', 0).end, 'the unplug ended early; the test proves nothing')
+        finally:
+            # Let a reader stuck on the FIFO go (it reads EOF), then a plain file again.
+            try:
+                os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+            except OSError:
+                pass
+            if os.path.exists(fifo):
+                os.unlink(fifo)
+            self.sysfs('devices/virtual/memory_tiering/memory_tier22/nodelist', '1')
+            self.assertEqual(setter.wait(60), 0, setter.stderr.read())
+        # Idle again, the tier is read live: node 1's tier is gone with its memory.
+        os.unlink(fifo)
+        self.assertEqual(w.device('dax0.0')['MemoryTier'], -1)
+
     def test_check_lists_hazards(self):
         w = self.world(policies={'50-movable.conf': '[Match]\nProvider=hmem\n\n[Policy]\nState=online_movable\n'
                                                     'MemmapOnMemory=yes\n'})
