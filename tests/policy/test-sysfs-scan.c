@@ -295,10 +295,25 @@ static void test_verify(const char *pdir) {
         ASSERT_CONTAINS(out3, "\"Line\":3,\"Message\":\"Invalid Size= value 'huge'");
 }
 
+/* sysfs_link_target() of root/rel: want is its result, or NULL for -errno wanted_errno. */
+static void check_link_target(const char *root, const char *rel, const char *want, int wanted_errno) {
+        _cleanup_free_ char *p = strdup_printf("%s/%s", root, rel);
+        char *link = NULL;
+
+        if (!want) {
+                ASSERT_EQ(sysfs_link_target(p, &link), -wanted_errno);
+                return;
+        }
+        ASSERT_EQ(sysfs_link_target(p, &link), 0);
+        ASSERT_STREQ(link, want);
+        free(link);
+}
+
 /* sysfs_link_target() against realpath() where both apply, and its own cases. */
 static void test_link_target(void) {
         _cleanup_rm_rf_ char *root = test_mkdtemp();
-        char real_root[PATH_MAX], *p, *want, *link = NULL, *real;
+        _cleanup_free_ char *dev = NULL, *odd = NULL;
+        char real_root[PATH_MAX], *link = NULL;
 
         ASSERT_TRUE(realpath(root, real_root) != NULL);
         free(test_write(real_root, "devices/platform/hmem.0/dax0.0/size", "1\n"));
@@ -307,41 +322,17 @@ static void test_link_target(void) {
         test_symlink(real_root, "a/abs", "/x/y/../z/");
         test_symlink(real_root, "a/above", "/../..");
 
-        p = strdup_printf("%s/bus/dax/devices/dax0.0", real_root);
-        real = realpath(p, NULL);
-        ASSERT_TRUE(real != NULL);
-        ASSERT_EQ(sysfs_link_target(p, &link), 0);
-        ASSERT_STREQ(link, real);
-        free(link);
-        free(real);
-        free(p);
-
-        p = strdup_printf("%s/a/b/odd", real_root);
-        want = strdup_printf("%s/a/devices/platform", real_root);
-        ASSERT_EQ(sysfs_link_target(p, &link), 0);
-        ASSERT_STREQ(link, want);
-        free(link);
-        free(want);
-        free(p);
-
-        p = strdup_printf("%s/a/abs", real_root);
-        ASSERT_EQ(sysfs_link_target(p, &link), 0);
-        ASSERT_STREQ(link, "/x/z");
-        free(link);
-        free(p);
-
-        p = strdup_printf("%s/a/above", real_root);
-        ASSERT_EQ(sysfs_link_target(p, &link), 0);
-        ASSERT_STREQ(link, "/");
-        free(link);
-        free(p);
-
-        p = strdup_printf("%s/devices", real_root);
-        ASSERT_EQ(sysfs_link_target(p, &link), -EINVAL); /* a directory, not a link */
-        free(p);
-        p = strdup_printf("%s/bus/dax/devices/dax9.9", real_root);
-        ASSERT_EQ(sysfs_link_target(p, &link), -ENOENT);
-        free(p);
+        link = strdup_printf("%s/bus/dax/devices/dax0.0", real_root);
+        dev = realpath(link, NULL);
+        link = mfree_str(link);
+        ASSERT_TRUE(dev != NULL);
+        odd = strdup_printf("%s/a/devices/platform", real_root);
+        check_link_target(real_root, "bus/dax/devices/dax0.0", dev, 0);
+        check_link_target(real_root, "a/b/odd", odd, 0);
+        check_link_target(real_root, "a/abs", "/x/z", 0);
+        check_link_target(real_root, "a/above", "/", 0);
+        check_link_target(real_root, "devices", NULL, EINVAL);               /* a directory, not a link */
+        check_link_target(real_root, "bus/dax/devices/dax9.9", NULL, ENOENT);
         ASSERT_EQ(sysfs_link_target("bus/dax/devices/dax0.0", &link), -EINVAL); /* relative */
 }
 
