@@ -197,8 +197,8 @@ uint64_t manager_device_pages_in_use(Manager *m, const Device *d) {
  * tier under the kernel's memory_tier_lock, and the tier's sysfs removal
  * waits for every open read of its nodelist to end, while nodelist_show()
  * waits for that lock. A read in that window never returns, and neither does
- * the unplug (both unkillable; seen in e2e-safety's CXL unplugs, 2 hangs in
- * 32 runs, while `daxhpctl set` polled the device's properties). So during a
+ * the unplug (both unkillable; seen in e2e-safety's CXL unplugs, 3 hangs in
+ * 39 runs, while `daxhpctl set` polled the device's properties). So during a
  * step the last value read stands; tiers change only with hotplug anyway.
  */
 int manager_device_memory_tier(Manager *m, Device *d) {
